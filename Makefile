@@ -54,9 +54,10 @@ check-migrations: venv
 	GONGDAN_DATA_DIR=$$(mktemp -d) $(BIN)/gongdan makemigrations --check --dry-run
 
 test: venv static messages lint typecheck check-migrations
-	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	GONGDAN_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: venv static messages
+	GONGDAN_DATA_DIR=$(CURDIR)/var/test-postgres \
 	GONGDAN_DATABASE_URL=$${GONGDAN_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/gongdan} \
 	  $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 

@@ -22,6 +22,8 @@ from gongdan.workorders.models import WorkOrderType
 
 PASSWORD = "gongdan-test-pw"
 
+pytest_plugins = ["tests.browser"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("GONGDAN_TEST", "1")
@@ -40,6 +42,10 @@ def require_service(name: str, reachable: bool, how: str) -> None:
 @pytest.fixture(autouse=True)
 def _test_settings(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     # Hashing a dozen fixture passwords with PBKDF2 would dominate the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -61,9 +67,7 @@ class Plant:
         self.warehouse = self.user("warehouse", Role.WAREHOUSE, "孙库管")
         self.requester = self.user("requester", Role.REQUESTER, "周操作工", region=self.east)
         self.other_requester = self.user("requester2", Role.REQUESTER, "吴操作工")
-        self.wang = self.user(
-            "wang", Role.ENGINEER, "王工", team=self.electrical, region=self.east
-        )
+        self.wang = self.user("wang", Role.ENGINEER, "王工", team=self.electrical, region=self.east)
         self.li = self.user("li", Role.ENGINEER, "李工", team=self.electrical, region=self.east)
         self.zhang = self.user(
             "zhang", Role.ENGINEER, "张工", team=self.mechanical, region=self.south
@@ -141,9 +145,7 @@ class ApiClient:
         return self._call("delete", path)
 
     def upload(self, path: str, files: dict[str, Any], **fields: str) -> Any:
-        return self.client.post(
-            f"/api/v1/{path}", {**files, **fields}, headers=self.headers
-        )
+        return self.client.post(f"/api/v1/{path}", {**files, **fields}, headers=self.headers)
 
 
 def _json(body: Any) -> str:

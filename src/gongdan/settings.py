@@ -151,11 +151,16 @@ USE_TZ = True
 # --- static and media ------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT.mkdir(exist_ok=True)
+# Hashed, pre-compressed files once `collectstatic` has run (gongdan serve runs
+# it first); plain finder-served files before that (tests, a bare runserver).
+_MANIFEST = env_bool("STATIC_MANIFEST", (STATIC_ROOT / "staticfiles.json").exists()) and not DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if _MANIFEST
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }

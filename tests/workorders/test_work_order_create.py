@@ -9,9 +9,7 @@ from gongdan.workorders.models import EventKind, WorkOrder
 from gongdan.workorders.services import work_order_create
 
 
-def test_operator_report_gets_a_year_number_the_initial_state_and_a_created_event(
-    plant, new_order
-):
+def test_operator_report_gets_a_year_number_the_initial_state_and_a_created_event(plant, new_order):
     order = new_order()
     assert re.fullmatch(r"WO-\d{4}-\d{6}", order.number)
     assert order.state.key == "new" and order.state_category == "new"

@@ -38,7 +38,9 @@ def test_full_repair_from_report_to_close(plant, new_order):
         )
     assert order.arrived_at is not None
     with pytest.raises(ValidationFailed) as exc:
-        work_order_transition(order=order, actor=plant.wang, action="resolve", version=order.version)
+        work_order_transition(
+            order=order, actor=plant.wang, action="resolve", version=order.version
+        )
     assert {"fault_cause", "fix_action", "fault_category", "fix_result"} <= set(exc.value.errors)
     order = work_order_transition(
         order=order,
@@ -107,7 +109,9 @@ def test_decline_needs_a_reason_and_puts_the_order_back_in_the_queue(plant, new_
     order = new_order()
     order = work_order_assign(order=order, actor=plant.dispatcher, assignee=plant.wang)
     with pytest.raises(ValidationFailed) as exc:
-        work_order_transition(order=order, actor=plant.wang, action="decline", version=order.version)
+        work_order_transition(
+            order=order, actor=plant.wang, action="decline", version=order.version
+        )
     assert "comment" in exc.value.errors
     order = work_order_transition(
         order=order,

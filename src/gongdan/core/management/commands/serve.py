@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 
@@ -21,8 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2, help="web worker processes")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        call_command("collectstatic", interactive=False, verbosity=0)
         gongdan = [sys.executable, "-m", "gongdan.cli"]
+        env = os.environ.copy()
+        if not settings.DEBUG:
+            # Hashed, compressed static files for the web processes started below.
+            env["GONGDAN_STATIC_MANIFEST"] = "1"
+            subprocess.run([*gongdan, "collectstatic", "--noinput", "-v", "0"], env=env, check=True)
         bind = f"{options['host']}:{options['port']}"
         web = [
             sys.executable,
@@ -43,7 +46,6 @@ class Command(BaseCommand):
         else:
             worker = [*gongdan, "db_worker", "--no-reload", "--interval", "0.5"]
         ticker = [*gongdan, "ticker"]
-        env = os.environ.copy()
         procs = {
             "web": subprocess.Popen(web, env=env),
             "worker": subprocess.Popen(worker, env=env),
