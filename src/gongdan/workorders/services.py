@@ -491,6 +491,7 @@ def work_order_assign(
     version: Any | None = None,
     reason: str = "",
     details: dict[str, Any] | None = None,
+    at: datetime.datetime | None = None,
 ) -> WorkOrder:
     """Give the order to ``assignee`` (None puts it back in the queue).
 
@@ -518,7 +519,7 @@ def work_order_assign(
             changes["state_category"] = target.category
     if assignee is not None and assignee.team_id:
         changes["team_id"] = assignee.team_id
-    _guarded_save(order, order.version, **changes)
+    _guarded_save(order, order.version, updated_at=at or timezone.now(), **changes)
     event_record(
         order=order,
         kind=EventKind.ASSIGNED,
@@ -532,6 +533,7 @@ def work_order_assign(
             **({"comment": reason} if reason else {}),
             **(details or {}),
         },
+        at=at,
     )
     signals.work_order_assigned.send(
         sender=WorkOrder, order=order, actor=actor, previous_assignee=previous
@@ -617,6 +619,7 @@ def comment_create(
     actor: User,
     body: Any,
     on_behalf_of: User | None = None,
+    at: datetime.datetime | None = None,
 ) -> Comment:
     """Add a comment; the assignee's first comment counts as the first response."""
     if not isinstance(body, str) or not body.strip():
@@ -628,7 +631,7 @@ def comment_create(
             raise Forbidden(_("只有文员、调度和管理员可以代他人操作。"))
     else:
         on_behalf_of = None
-    now = timezone.now()
+    now = at or timezone.now()
     comment = Comment.objects.create(
         order=order, author=actor, on_behalf_of=on_behalf_of, body=body.strip(), created_at=now
     )
