@@ -6,7 +6,7 @@ import datetime
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from .models import ApiToken, request_user
 from .services import api_token_create, api_token_revoke
@@ -60,20 +60,23 @@ def tokens(request: HttpRequest) -> list[ApiToken]:
 
 
 @router.post("/me/tokens", response={201: NewTokenOut}, summary="Create an API token (shown once)")
-def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, NewTokenOut]:
+def token_create(request: HttpRequest, payload: TokenIn) -> Status[NewTokenOut]:
     token, raw = api_token_create(user=request_user(request), name=payload.name)
-    return 201, NewTokenOut(
-        id=token.pk,
-        name=token.name,
-        prefix=token.prefix,
-        created_at=token.created_at,
-        last_used_at=None,
-        token=raw,
+    return Status(
+        201,
+        NewTokenOut(
+            id=token.pk,
+            name=token.name,
+            prefix=token.prefix,
+            created_at=token.created_at,
+            last_used_at=None,
+            token=raw,
+        ),
     )
 
 
 @router.delete("/me/tokens/{token_id}", response={204: None}, summary="Revoke an API token")
-def token_revoke(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def token_revoke(request: HttpRequest, token_id: int) -> Status[None]:
     token = get_object_or_404(ApiToken.objects.active(), pk=token_id, user=request_user(request))
     api_token_revoke(token=token)
-    return 204, None
+    return Status(204, None)

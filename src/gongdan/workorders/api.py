@@ -9,7 +9,7 @@ from django.db.models import ProtectedError
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from gongdan.assets.models import Asset
@@ -306,7 +306,7 @@ def type_create(request: HttpRequest, payload: dict[str, Any]) -> Any:
         raise ValidationFailed(
             _("标识已存在。"), {"key": _("标识 %(k)s 已存在。") % {"k": spec.key}}
         )
-    return 201, _type_out(blueprint_import(payload))
+    return Status(201, _type_out(blueprint_import(payload)))
 
 
 @types_router.put(
@@ -337,7 +337,7 @@ def type_delete(request: HttpRequest, key: str) -> Any:
         from gongdan.core.errors import Conflict
 
         raise Conflict(_("已有工单使用该类型，不能删除；可以停用。"))
-    return 204, None
+    return Status(204, None)
 
 
 # --- orders --------------------------------------------------------------------
@@ -363,7 +363,7 @@ def order_create(request: HttpRequest, payload: WorkOrderIn) -> Any:
         on_behalf_of=_user_by_username(payload.on_behalf_of, "on_behalf_of"),
         idempotency_key=request.headers.get("Idempotency-Key") or None,
     )
-    return (201 if created else 200), order_out(_fresh(order))
+    return Status(201 if created else 200, order_out(_fresh(order)))
 
 
 @router.get("", response={200: WorkOrderPage, **ERRORS}, summary="List and filter orders")
@@ -506,7 +506,7 @@ def order_comment(request: HttpRequest, number: str, payload: CommentIn) -> Any:
         body=payload.body,
         on_behalf_of=_user_by_username(payload.on_behalf_of, "on_behalf_of"),
     )
-    return 201, _comment_out(comment)
+    return Status(201, _comment_out(comment))
 
 
 def attachment_out(attachment: Attachment) -> AttachmentOut:
@@ -549,4 +549,4 @@ def order_attach(
     attachment = services.attachment_create(
         order=order, actor=request_user(request), upload=file, tag=tag
     )
-    return 201, attachment_out(attachment)
+    return Status(201, attachment_out(attachment))
