@@ -54,7 +54,11 @@ def error_response(
 
 def _field_name(loc: list[Any] | tuple[Any, ...]) -> str:
     # ninja reports ("body", "payload", "title"); the client knows the field as "title".
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "file", "payload")]
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "form", "file", "header", "cookie"):
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] == "payload":
+        parts = parts[1:]
     return ".".join(parts) or "body"
 
 

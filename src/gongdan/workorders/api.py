@@ -9,7 +9,7 @@ from django.db.models import ProtectedError
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Body, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from gongdan.assets.models import Asset
@@ -299,7 +299,7 @@ def _require_type_admin(request: HttpRequest) -> None:
 @types_router.post(
     "", response={201: dict[str, Any], **ERRORS}, summary="Create an order type (administrators)"
 )
-def type_create(request: HttpRequest, payload: dict[str, Any]) -> Any:
+def type_create(request: HttpRequest, payload: Body[dict[str, Any]]) -> Any:
     _require_type_admin(request)
     spec = blueprint_parse(payload)
     if WorkOrderType.objects.filter(key=spec.key).exists():
@@ -314,7 +314,7 @@ def type_create(request: HttpRequest, payload: dict[str, Any]) -> Any:
     response={200: dict[str, Any], **ERRORS},
     summary="Replace an order type (administrators)",
 )
-def type_update(request: HttpRequest, key: str, payload: dict[str, Any]) -> Any:
+def type_update(request: HttpRequest, key: str, payload: Body[dict[str, Any]]) -> Any:
     _require_type_admin(request)
     if not WorkOrderType.objects.filter(key=key).exists():
         raise NotFound(_("找不到工单类型 %(key)s。") % {"key": key})

@@ -313,7 +313,9 @@ def _create(
 
 
 def _lock(order: WorkOrder) -> WorkOrder:
-    return WorkOrder.objects.select_for_update().select_related("type", "state").get(pk=order.pk)
+    # No joins under FOR UPDATE: PostgreSQL re-checks a joined row against the
+    # concurrently updated one and would drop the order from the result.
+    return WorkOrder.objects.select_for_update().get(pk=order.pk)
 
 
 def _guarded_save(order: WorkOrder, version: int, **changes: Any) -> None:
@@ -386,6 +388,9 @@ def work_order_transition(
 ) -> WorkOrder:
     """Fire the workflow action ``action``: check, write, append the event, signal."""
     order = _lock(order)
+    # A stale view is reported before anything else: the caller must reload, and
+    # what they may do may have changed (another engineer just took the order).
+    version = _check_version(order, version)
     transition = (
         order.type.transitions.filter(key=action).select_related("to_state").first()
         if isinstance(action, str)
@@ -412,7 +417,6 @@ def work_order_transition(
     refusal = permissions.transition_refusal(subject, order, transition)
     if refusal:
         raise Forbidden(refusal)
-    version = _check_version(order, version)
     if not isinstance(comment, str):
         raise ValidationFailed(_("说明应为文本。"), {"comment": _("应为文本。")})
     comment = comment.strip()
