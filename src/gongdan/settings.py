@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "gongdan.core",
     "gongdan.assets",
     "gongdan.workorders",
+    "gongdan.reports",
 ]
 
 MIDDLEWARE = [
