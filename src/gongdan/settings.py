@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "gongdan.assets",
     "gongdan.workorders",
     "gongdan.reports",
+    "gongdan.parts",
 ]
 
 MIDDLEWARE = [

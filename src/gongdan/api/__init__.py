@@ -115,6 +115,7 @@ def _register_routers() -> None:
     api.add_router("/", core_router)
     api.add_router("/work-order-types", types_router)
     api.add_router("/work-orders", workorders_router)
+    api.add_router("/parts", "gongdan.parts.api.router")
 
 
 _register_routers()
