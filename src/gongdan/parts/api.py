@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from gongdan.core.errors import Forbidden, NotFound, ValidationFailed
@@ -341,7 +341,7 @@ def stock_receive(request: HttpRequest, payload: StockChangeIn) -> Any:
         unit_cost=payload.unit_cost,
         reason=payload.reason,
     )
-    return 201, _movement_out(movement)
+    return Status(201, _movement_out(movement))
 
 
 @router.post("/stock/adjust", response={201: MovementOut, **ERRORS}, summary="Stocktake correction")
@@ -353,7 +353,7 @@ def stock_adjust(request: HttpRequest, payload: StockChangeIn) -> Any:
         delta=payload.quantity,
         reason=payload.reason,
     )
-    return 201, _movement_out(movement)
+    return Status(201, _movement_out(movement))
 
 
 @router.post(
@@ -368,7 +368,7 @@ def stock_transfer(request: HttpRequest, payload: TransferIn) -> Any:
         quantity=payload.quantity,
         reason=payload.reason,
     )
-    return 201, [_movement_out(out), _movement_out(into)]
+    return Status(201, [_movement_out(out), _movement_out(into)])
 
 
 @router.post("/stock/threshold", response={200: StockOut, **ERRORS}, summary="Low-stock level")
@@ -450,7 +450,7 @@ def requisition_create(request: HttpRequest, payload: RequisitionIn) -> Any:
         warehouse=_warehouse(payload.warehouse) if payload.warehouse else None,
         note=payload.note,
     )
-    return 201, requisition_out(requisition)
+    return Status(201, requisition_out(requisition))
 
 
 class RequisitionQuery(Schema):

@@ -8,3 +8,11 @@ class PartsConfig(AppConfig):
     name = "gongdan.parts"
     label = "parts"
     verbose_name = _("备件")
+
+    def ready(self) -> None:
+        from django.apps import apps
+
+        if apps.is_installed("gongdan.notify"):
+            from .messages import register
+
+            register()

@@ -7,6 +7,8 @@ service, so two tickers never remind or escalate the same step twice.
 
 from __future__ import annotations
 
+import datetime
+
 from django.utils import timezone
 
 from gongdan.core.ticker import register
@@ -18,8 +20,8 @@ BATCH = 200
 
 
 @register("parts_approvals")
-def approvals_due() -> int:
-    now = timezone.now()
+def approvals_due(now: datetime.datetime | None = None) -> int:
+    now = now or timezone.now()
     done = 0
     pending = ApprovalStep.objects.filter(status=StepStatus.PENDING)
     remind = pending.filter(reminded_at__isnull=True, due_at__lte=now).order_by("due_at")

@@ -26,6 +26,7 @@ def notify(
     context: dict[str, Any],
     order: Any = None,
     urgent: bool = False,
+    message: Any = None,
 ) -> None:
     """Queue a message to ``recipient`` in the caller's transaction (outbox), if installed."""
     if recipient is None:
@@ -33,8 +34,22 @@ def notify(
     if not _installed("notify"):
         log.info("notify not installed; %s for %s not sent", template, recipient)
         return
+    from django.conf import settings
+    from django.utils import translation
+
     from gongdan.notify.services import notify as outbox_notify
 
+    context = dict(context)
+    if isinstance(context.get("lines"), list):
+        context["items"] = "、".join(
+            f"{line['name']} × {line['quantity']}{line.get('unit', '')}"
+            for line in context["lines"]
+        )
+    if message is not None:
+        # Order-less messages are rendered from %(message)s: write it in the
+        # recipient's language, as the outbox does for its own texts.
+        with translation.override(recipient.language or settings.LANGUAGE_CODE):
+            context["message"] = str(message) % context
     outbox_notify(
         recipient=recipient, template=template, context=context, order=order, urgent=urgent
     )

@@ -27,6 +27,7 @@ from gongdan.workorders.services import event_record
 
 from . import permissions
 from .integrations import add_business_time, notify
+from .messages import LOW_STOCK
 from .models import (
     ZERO,
     ApprovalRule,
@@ -194,6 +195,7 @@ def _warn_low_stock(stock: Stock) -> None:
                 "threshold": _fmt(stock.low_threshold),
                 "unit": stock.part.unit,
             },
+            message=LOW_STOCK,
         )
 
 
