@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "ninja",
     "gongdan.core",
     "gongdan.assets",
+    "gongdan.portal",
+    "gongdan.mobile",
     "gongdan.workorders",
     "gongdan.reports",
     "gongdan.parts",

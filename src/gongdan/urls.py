@@ -14,5 +14,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("assets/", include("gongdan.assets.urls")),
+    path("m/", include("gongdan.mobile.urls")),
+    path("", include("gongdan.portal.urls")),
     path("", include("gongdan.workorders.urls")),
 ]

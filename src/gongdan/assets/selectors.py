@@ -1,0 +1,44 @@
+"""Reads of the equipment registry, shaped for its screens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from gongdan.workorders.models import WorkOrder
+
+from .models import Asset
+
+
+def asset_list(*, q: str = "", site: str = "") -> QuerySet[Asset]:
+    qs = Asset.objects.select_related("site", "area", "line", "region")
+    if site:
+        qs = qs.filter(site__code=site)
+    if q.strip():
+        text = q.strip()
+        qs = qs.filter(
+            Q(code__icontains=text)
+            | Q(name__icontains=text)
+            | Q(model__icontains=text)
+            | Q(serial_number__icontains=text)
+            | Q(customer__icontains=text)
+        )
+    return qs.order_by("code")
+
+
+def asset_by_code(code: str) -> Asset | None:
+    return Asset.objects.select_related("site", "area", "line", "region").filter(code=code).first()
+
+
+def asset_order_history(
+    *, asset: Asset, user: Any, limit: int | None = None
+) -> QuerySet[WorkOrder]:
+    """The machine's orders that ``user`` may see, newest first."""
+    qs = (
+        WorkOrder.objects.visible_to(user)
+        .filter(asset=asset)
+        .select_related("type", "state", "assignee")
+        .order_by("-created_at", "-id")
+    )
+    return qs[:limit] if limit else qs

@@ -1,0 +1,44 @@
+"""Signal receivers: the rating link goes to the requester when an order is resolved."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext
+
+from gongdan.workorders.models import StateCategory, WorkOrder
+
+log = logging.getLogger("gongdan.portal")
+
+
+def send_rating_link(*, order: WorkOrder, transition: Any, **kwargs: Any) -> None:
+    """On resolve, send the requester a link to rate the service (inside the transaction,
+    so the outbox row commits with the resolution)."""
+    from .services import PORTAL_USERNAME, rating_url
+
+    if transition.to_state.category != StateCategory.RESOLVED:
+        return
+    requester = order.requester
+    # Scan reports have no person behind the system requester: the QR on the
+    # engineer's phone and print view is how those customers rate.
+    if requester is None or not requester.is_active or requester.username == PORTAL_USERNAME:
+        return
+    try:
+        notify_services = importlib.import_module("gongdan.notify.services")
+    except ImportError:
+        return
+    from django.conf import settings
+
+    language = requester.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        message = gettext("工单 %(number)s「%(title)s」已处理完毕，请为本次服务评价：%(url)s") % {
+            "number": order.number,
+            "title": order.title,
+            "url": rating_url(order),
+        }
+    notify_services.notify(
+        recipient=requester, template="rating_request", context={"message": message}
+    )
