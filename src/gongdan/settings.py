@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "gongdan.portal",
     "gongdan.mobile",
     "gongdan.workorders",
+    "gongdan.sla",
+    "gongdan.routing",
+    "gongdan.notify",
     "gongdan.reports",
     "gongdan.parts",
 ]

@@ -115,6 +115,9 @@ def _register_routers() -> None:
     api.add_router("/", core_router)
     api.add_router("/work-order-types", types_router)
     api.add_router("/work-orders", workorders_router)
+    api.add_router("/routing", "gongdan.routing.api.router")
+    api.add_router("/notifications", "gongdan.notify.api.router")
+    api.add_router("/work-orders", "gongdan.notify.api.order_router")
     api.add_router("/parts", "gongdan.parts.api.router")
 
 

@@ -1,0 +1,224 @@
+"""Writing to the outbox and delivering from it.
+
+``notify`` is the one call other apps make: it writes outbox rows in the
+caller's transaction and has them sent after commit. Delivery claims a row with
+a guarded UPDATE, so a message marked sent is never sent again and two workers
+never send the same row at once; a worker that dies mid-send leaves a lease
+that runs out, and the ticker queues the row again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from gongdan.core.models import User
+from gongdan.workorders.models import Priority, WorkOrder
+
+from .messages import render
+from .models import ENDPOINT_CHANNELS, Channel, Endpoint, Notification, Preference, Status
+
+log = logging.getLogger("gongdan.notify")
+
+
+def lease() -> datetime.timedelta:
+    """How long a queued or claimed row is left alone before the ticker retries it.
+
+    Longer than any single send may take (network timeouts are 10 s)."""
+    return datetime.timedelta(seconds=getattr(settings, "NOTIFY_LEASE_SECONDS", 300))
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "NOTIFY_MAX_ATTEMPTS", 8))
+
+
+def backoff(attempts: int) -> datetime.timedelta:
+    """30 s, 1 min, 2 min … capped at an hour."""
+    base = getattr(settings, "NOTIFY_BACKOFF_SECONDS", 30)
+    return datetime.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600))
+
+
+def preferred_channels(user: User) -> list[str]:
+    pref = Preference.objects.filter(user=user).first()
+    channels = list(pref.channels) if pref else []
+    if not channels and user.email:
+        channels = [Channel.EMAIL]
+    return channels
+
+
+def endpoint_for(channel: str, user: User) -> Endpoint | None:
+    """The recipient's team's endpoint of this kind, else the shared one."""
+    candidates = Endpoint.objects.filter(kind=channel, is_active=True)
+    if user.team_id:
+        own = candidates.filter(team_id=user.team_id).first()
+        if own is not None:
+            return own
+    return candidates.filter(team__isnull=True).first()
+
+
+def quiet_until(user: User, now: datetime.datetime) -> datetime.datetime | None:
+    """When a non-urgent message to ``user`` may go out: None now, else the start of
+    their next shift. People without a shift calendar are always reachable."""
+    from gongdan.sla.calendar import next_working_start
+    from gongdan.sla.models import WorkSchedule
+
+    schedule = WorkSchedule.objects.filter(user=user).select_related("calendar").first()
+    if schedule is None:
+        return None
+    start = next_working_start(now, schedule.calendar)
+    return None if start <= now else start
+
+
+def _missing_address(channel: str, user: User, endpoint: Endpoint | None) -> str:
+    if channel == Channel.EMAIL and not user.email:
+        return "recipient has no e-mail address"
+    if channel == Channel.SMS and not user.phone:
+        return "recipient has no phone number"
+    if channel in ENDPOINT_CHANNELS and endpoint is None:
+        return f"no active {channel} endpoint configured"
+    return ""
+
+
+def _enqueue_after_commit(notification_ids: list[int]) -> None:
+    def enqueue() -> None:
+        from .tasks import send_notification
+
+        for pk in notification_ids:
+            try:
+                send_notification.enqueue(pk)
+            except Exception:
+                # The row stays queued with a lease; the ticker retries it.
+                log.exception("could not enqueue notification %s", pk)
+
+    if notification_ids:
+        transaction.on_commit(enqueue)
+
+
+@transaction.atomic
+def notify(
+    *,
+    recipient: User,
+    template: str,
+    context: dict[str, Any],
+    order: WorkOrder | None = None,
+    channel: str | None = None,
+    urgent: bool = False,
+) -> list[Notification]:
+    """Tell ``recipient`` something: one outbox row per channel, sent after commit.
+
+    ``channel`` None means the recipient's preferred channels; the in-app inbox
+    always gets a copy. Outside the recipient's shift, messages that are not
+    urgent (and not about a red order) wait for the shift to start.
+    """
+    now = timezone.now()
+    payload = render(recipient=recipient, template=template, context=context, order=order)
+    red = urgent or (order is not None and order.priority == Priority.RED)
+    payload["urgent"] = red
+    wanted = [channel] if channel else preferred_channels(recipient)
+    channels = [Channel.INBOX, *(c for c in dict.fromkeys(wanted) if c != Channel.INBOX)]
+    deferred = None if red else quiet_until(recipient, now)
+    rows: list[Notification] = []
+    to_enqueue: list[int] = []
+    for name in channels:
+        if name not in Channel.values:
+            log.warning("unknown notification channel %r for %s", name, recipient)
+            continue
+        row = Notification(
+            channel=name,
+            recipient=recipient,
+            order=order,
+            template=template,
+            payload=payload,
+            created_at=now,
+        )
+        if name == Channel.INBOX:
+            # Writing the row is the delivery.
+            row.status = Status.SENT
+            row.sent_at = now
+        else:
+            row.endpoint = endpoint_for(name, recipient) if name in ENDPOINT_CHANNELS else None
+            problem = _missing_address(name, recipient, row.endpoint)
+            if problem:
+                row.status = Status.FAILED
+                row.last_error = problem
+            elif deferred is not None:
+                row.status = Status.PENDING
+                row.next_attempt_at = deferred
+            else:
+                row.status = Status.QUEUED
+                row.next_attempt_at = now + lease()
+        row.save()
+        rows.append(row)
+        if row.status == Status.QUEUED:
+            to_enqueue.append(row.pk)
+    _enqueue_after_commit(to_enqueue)
+    return rows
+
+
+def notification_requeue_due(*, now: datetime.datetime | None = None, limit: int = 500) -> int:
+    """Queue what has come due: deferred and retried messages, and claims whose lease
+    ran out (a worker died). The guarded UPDATE makes a second ticker skip the row."""
+    now = now or timezone.now()
+    due = Notification.objects.filter(
+        status__in=[Status.PENDING, Status.QUEUED, Status.SENDING], next_attempt_at__lte=now
+    ).values_list("pk", "status", "next_attempt_at")[:limit]
+    claimed: list[int] = []
+    for pk, status, at in due:
+        with transaction.atomic():
+            won = Notification.objects.filter(pk=pk, status=status, next_attempt_at=at).update(
+                status=Status.QUEUED, next_attempt_at=now + lease()
+            )
+            if won:
+                claimed.append(pk)
+                _enqueue_after_commit([pk])
+    return len(claimed)
+
+
+def notification_deliver(*, notification_id: int) -> bool:
+    """Send one queued message. Returns True if this call sent it.
+
+    Not atomic on purpose: the claim commits before the network call, so a
+    crash mid-send leaves a visible SENDING row with a lease, never a lost one.
+    """
+    from .channels import DeliveryError, deliver
+
+    now = timezone.now()
+    claimed = Notification.objects.filter(pk=notification_id, status=Status.QUEUED).update(
+        status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + lease()
+    )
+    if not claimed:
+        return False
+    row = Notification.objects.select_related("recipient", "endpoint", "order").get(
+        pk=notification_id
+    )
+    try:
+        deliver(row)
+    except Exception as exc:
+        error = str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
+        give_up = row.attempts >= max_attempts()
+        Notification.objects.filter(pk=row.pk, status=Status.SENDING).update(
+            status=Status.FAILED if give_up else Status.PENDING,
+            last_error=error[:2000],
+            next_attempt_at=None if give_up else timezone.now() + backoff(row.attempts),
+        )
+        log.warning("notification %s failed (attempt %s): %s", row.pk, row.attempts, error)
+        return False
+    Notification.objects.filter(pk=row.pk, status=Status.SENDING).update(
+        status=Status.SENT, sent_at=timezone.now(), last_error="", next_attempt_at=None
+    )
+    return True
+
+
+@transaction.atomic
+def notification_mark_read(*, user: User, notification_ids: list[int] | None = None) -> int:
+    """Mark inbox messages read (all of the user's unread ones when ids is None)."""
+    qs = Notification.objects.filter(recipient=user, channel=Channel.INBOX, read_at__isnull=True)
+    if notification_ids is not None:
+        qs = qs.filter(pk__in=notification_ids)
+    return qs.update(read_at=timezone.now())

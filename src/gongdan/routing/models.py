@@ -1,0 +1,131 @@
+"""Routing rules as data, each order's routing bookkeeping, and positions for "nearest"."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from pydantic import BaseModel, Field
+
+from gongdan.core.models import TimeStampedModel
+from gongdan.workorders.models import WorkOrder, WorkOrderType
+
+
+class Strategy(models.TextChoices):
+    LEAST_LOADED = "least_loaded", _("负荷最低")
+    NEAREST = "nearest", _("距离最近")
+    ROUND_ROBIN = "round_robin", _("轮流")
+    NAMED = "named", _("指定人员")
+
+
+class NotifyTarget(BaseModel):
+    """Someone else to tell when the rule fires: "supervisor", "dispatchers",
+    "managers", "assignee" or a username, on a channel (None = their preference)."""
+
+    who: str
+    channel: str | None = None
+    template: str = "routing_notice"
+
+
+class RuleAction(BaseModel):
+    """What a matching rule does: filter the engineers, pick one, tell others."""
+
+    skills: list[str] = Field(default_factory=list)
+    # "order" = the order's own region; otherwise a region code.
+    region: str | None = None
+    team: str | None = None
+    on_shift: bool = False
+    strategy: Literal["least_loaded", "nearest", "round_robin", "named"] = "least_loaded"
+    person: str | None = None
+    accept_within_minutes: int | None = Field(default=15, ge=1, le=7 * 24 * 60)
+    notify: list[NotifyTarget] = Field(default_factory=list)
+
+
+class RoutingRule(TimeStampedModel):
+    """One ordered rule: when ``condition`` holds for a new order, ``action`` picks
+    the engineer. Rules without a type apply to every type."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    order_type = models.ForeignKey(
+        WorkOrderType,
+        verbose_name=_("工单类型"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="routing_rules",
+    )
+    position = models.PositiveIntegerField(_("顺序"), default=100)
+    is_active = models.BooleanField(_("启用"), default=True)
+    condition = models.JSONField(_("条件"), default=dict, blank=True)
+    action = models.JSONField(_("动作"), default=dict, blank=True)
+    # The user id round robin gave the last order to.
+    last_assignee_id = models.BigIntegerField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("派单规则")
+        verbose_name_plural = _("派单规则")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def parsed_action(self) -> RuleAction:
+        return RuleAction.model_validate(self.action or {})
+
+
+class RoutingTicket(models.Model):
+    """An order's routing bookkeeping: who declined, and when the current assignee
+    must have accepted by (the ticker re-routes after that)."""
+
+    order = models.OneToOneField(
+        WorkOrder, on_delete=models.CASCADE, primary_key=True, related_name="routing_ticket"
+    )
+    rule = models.ForeignKey(RoutingRule, null=True, on_delete=models.SET_NULL, related_name="+")
+    assignee_id = models.BigIntegerField(null=True, blank=True)
+    declined_by = models.JSONField(default=list, blank=True)
+    accept_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("派单记录")
+        verbose_name_plural = _("派单记录")
+
+    def __str__(self) -> str:
+        return str(self.order_id)
+
+
+class EngineerPosition(models.Model):
+    """Where an engineer is based and was last seen, for the "nearest" strategy."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="position"
+    )
+    home_lat = models.FloatField(_("常驻纬度"), null=True, blank=True)
+    home_lng = models.FloatField(_("常驻经度"), null=True, blank=True)
+    last_lat = models.FloatField(_("最近纬度"), null=True, blank=True)
+    last_lng = models.FloatField(_("最近经度"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("最近定位时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("人员位置")
+        verbose_name_plural = _("人员位置")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class AssetPosition(models.Model):
+    """A machine's coordinates, for the "nearest" strategy."""
+
+    asset = models.OneToOneField("assets.Asset", on_delete=models.CASCADE, related_name="position")
+    lat = models.FloatField(_("纬度"))
+    lng = models.FloatField(_("经度"))
+
+    class Meta:
+        verbose_name = _("设备位置")
+        verbose_name_plural = _("设备位置")
+
+    def __str__(self) -> str:
+        return str(self.asset)

@@ -1,0 +1,42 @@
+"""Routing reacts to new orders and declines inside the order's own transaction,
+so the API's 201 already shows the assignee."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gongdan.core.models import User
+from gongdan.workorders import signals
+from gongdan.workorders.models import StateCategory, Transition, WorkflowState, WorkOrder
+
+from . import services
+
+
+def on_created(sender: Any, order: WorkOrder, **kwargs: Any) -> None:
+    services.route_order(order=order, trigger="created")
+
+
+def on_transitioned(
+    sender: Any,
+    order: WorkOrder,
+    actor: User,
+    transition: Transition,
+    from_state: WorkflowState,
+    **kwargs: Any,
+) -> None:
+    declined = transition.key == "decline" or (
+        transition.clears_assignee and from_state.category == StateCategory.ASSIGNED
+    )
+    if declined:
+        decliner = actor
+        last = order.events.filter(action="decline").order_by("-id").first()
+        if last is not None and last.on_behalf_of is not None:
+            decliner = last.on_behalf_of
+        services.routing_declined(order=order, decliner=decliner)
+    elif order.state_category != StateCategory.ASSIGNED:
+        services.on_accepted(order=order)
+
+
+def connect() -> None:
+    signals.work_order_created.connect(on_created, dispatch_uid="routing.created")
+    signals.work_order_transitioned.connect(on_transitioned, dispatch_uid="routing.transitioned")

@@ -1,0 +1,25 @@
+"""SLA reacts to order changes inside the order's own transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gongdan.workorders import signals
+from gongdan.workorders.models import WorkOrder
+
+from . import services
+
+
+def on_created(sender: Any, order: WorkOrder, **kwargs: Any) -> None:
+    services.sla_clock_start(order=order)
+    services.requester_auto_reply(order=order)
+
+
+def on_changed(sender: Any, order: WorkOrder, **kwargs: Any) -> None:
+    services.sla_clock_update(order=order)
+
+
+def connect() -> None:
+    signals.work_order_created.connect(on_created, dispatch_uid="sla.created")
+    signals.work_order_transitioned.connect(on_changed, dispatch_uid="sla.transitioned")
+    signals.work_order_assigned.connect(on_changed, dispatch_uid="sla.assigned")
