@@ -5,10 +5,25 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.staticfiles.finders import get_finders
 from django.core.management.base import BaseCommand, CommandParser
+
+
+def static_is_stale() -> bool:
+    """True if collectstatic has never run or a source file changed since it did."""
+    marker = Path(settings.STATIC_ROOT) / ".collected"
+    if not marker.exists():
+        return True
+    collected = marker.stat().st_mtime
+    for finder in get_finders():
+        for path, storage in finder.list([]):
+            if os.path.getmtime(storage.path(path)) > collected:
+                return True
+    return False
 
 
 class Command(BaseCommand):
@@ -20,40 +35,6 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2, help="web worker processes")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        gongdan = [sys.executable, "-m", "gongdan.cli"]
-        env = os.environ.copy()
-        if not settings.DEBUG:
-            # Hashed, compressed static files for the web processes started below.
-            env["GONGDAN_STATIC_MANIFEST"] = "1"
-            subprocess.run([*gongdan, "collectstatic", "--noinput", "-v", "0"], env=env, check=True)
-        bind = f"{options['host']}:{options['port']}"
-        web = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "gongdan.wsgi:application",
-            "--bind",
-            bind,
-            "--workers",
-            str(options["workers"]),
-            "--threads",
-            "4",
-            "--access-logfile",
-            "-",
-        ]
-        if settings.REDIS_URL:
-            worker = [*gongdan, "rqworker", "default", "--with-scheduler"]
-        else:
-            worker = [*gongdan, "db_worker", "--no-reload", "--interval", "0.5"]
-        ticker = [*gongdan, "ticker"]
-        procs = {
-            "web": subprocess.Popen(web, env=env),
-            "worker": subprocess.Popen(worker, env=env),
-            "ticker": subprocess.Popen(ticker, env=env),
-        }
-        self.stdout.write(
-            self.style.SUCCESS(f"gongdan is serving on http://{bind}/  (Ctrl-C stops it)")
-        )
         stopping = False
 
         def stop(*_: Any) -> None:
@@ -62,19 +43,60 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+
+        gongdan = [sys.executable, "-m", "gongdan.cli"]
+        env = os.environ.copy()
+        if not settings.DEBUG and static_is_stale():
+            # Compressed static files for the web processes started below; collected
+            # again only when a source file changed, so restarts are quick.
+            self.stdout.write("Collecting static files…")
+            collect = [*gongdan, "collectstatic", "--noinput", "-v", "0", "--ignore", "*.map"]
+            if subprocess.run(collect, env=env).returncode == 0:
+                (Path(settings.STATIC_ROOT) / ".collected").touch()
+        bind = f"{options['host']}:{options['port']}"
+        commands = {
+            "web": [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "gongdan.wsgi:application",
+                "--bind",
+                bind,
+                "--workers",
+                str(options["workers"]),
+                "--threads",
+                "4",
+                "--graceful-timeout",
+                "5",
+                "--access-logfile",
+                "-",
+            ],
+            "worker": [*gongdan, "rqworker", "default", "--with-scheduler"]
+            if settings.REDIS_URL
+            else [*gongdan, "db_worker", "--no-reload", "--interval", "0.5"],
+            "ticker": [*gongdan, "ticker"],
+        }
+        procs: dict[str, subprocess.Popen[bytes]] = {}
+        if not stopping:
+            procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
+            self.stdout.write(
+                self.style.SUCCESS(f"gongdan is serving on http://{bind}/  (Ctrl-C stops it)")
+            )
         try:
             while not stopping:
                 for name, proc in procs.items():
                     if proc.poll() is not None:
                         self.stderr.write(f"{name} exited with {proc.returncode}; stopping")
                         stopping = True
-                time.sleep(0.5)
+                time.sleep(0.3)
         finally:
             for proc in procs.values():
                 if proc.poll() is None:
                     proc.terminate()
+            deadline = time.monotonic() + 10
             for proc in procs.values():
                 try:
-                    proc.wait(timeout=10)
+                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     proc.kill()
+                    proc.wait()
