@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("assets/", include("gongdan.assets.urls")),
     path("m/", include("gongdan.mobile.urls")),
+    path("parts/", include("gongdan.parts.urls")),
     path("", include("gongdan.portal.urls")),
     path("", include("gongdan.workorders.urls")),
 ]
