@@ -32,6 +32,7 @@ src/gongdan/static/vendor/.copied: package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p src/gongdan/static/vendor
 	@cp node_modules/htmx.org/dist/htmx.min.js src/gongdan/static/vendor/
+	@cp node_modules/echarts/dist/echarts.min.js src/gongdan/static/vendor/
 	@touch $@
 
 messages: venv
@@ -70,6 +71,11 @@ lock:
 	@{ echo '# Locked dependencies (runtime + development). Regenerate with: make lock'; \
 	   .lockenv/bin/pip freeze --exclude-editable; } > requirements.lock
 	@rm -rf .lockenv
+
+# Benchmarks beside django-helpdesk and a bare-INSERT limit; one table at the end.
+# BENCH_ARGS: --db sqlite|postgres|both, --million (adds 1 M orders, slow), --quick.
+bench: venv static messages
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules src/gongdan/static/vendor

@@ -19,4 +19,5 @@ urlpatterns = [
     path("parts/", include("gongdan.parts.urls")),
     path("", include("gongdan.portal.urls")),
     path("", include("gongdan.workorders.urls")),
+    path("", include("gongdan.reports.urls")),
 ]

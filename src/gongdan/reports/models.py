@@ -30,6 +30,8 @@ class WeeklyReportDispatch(models.Model):
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     last_error = models.TextField(_("最近错误"), blank=True)
 
+    objects = models.Manager["WeeklyReportDispatch"]()
+
     class Meta:
         ordering = ["-week"]
         verbose_name = _("周报发送")
