@@ -1,0 +1,1 @@
+"""`make bench`: gongdan measured beside django-helpdesk and a bare-INSERT limit."""

@@ -1,0 +1,264 @@
+"""In-process measurements against a bench database (run by bench/run.py).
+
+    python -m bench.inproc seed                 people + token, prints JSON
+    python -m bench.inproc create-queries       the SQL of one API create
+    python -m bench.inproc list --sizes 10000,100000 --out FILE
+
+Lists, the board and the dashboard are timed through Django's test client — the
+whole middleware, auth, ninja and serialisation path without the socket, which
+the create benchmark already covers — next to the hand-written SQL returning the
+same rows. Query counts come from one extra, untimed request under
+CaptureQueriesContext so that capturing does not slow the timed ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongdan.settings")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import Resolver404, resolve  # noqa: E402
+
+from bench import data, scenarios  # noqa: E402
+from gongdan.core.models import User  # noqa: E402
+from gongdan.core.services import api_token_create  # noqa: E402
+
+BOARD_PATHS = ["/board/", "/office/board/", "/orders/board/", "/dispatch/"]
+DASHBOARD_PATHS = ["/reports/", "/reports/dashboard/", "/dashboard/"]
+MOBILE_PATHS = ["/m/"]
+CREATE_BODY = {
+    "type": "equipment_repair",
+    "title": "注塑机 海天 MA1600 漏油",
+    "description": "一车间 A 线，液压站下方有油迹。",
+    "priority": "red",
+    "asset": "IMM-0001",
+    "data": {"symptom": "oil_leak", "machine_stopped": True},
+}
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    """p50, p95 and the spread (interquartile range over the median), in ms."""
+    p50 = percentile(samples, 0.5)
+    iqr = percentile(samples, 0.75) - percentile(samples, 0.25)
+    return {
+        "p50_ms": p50 * 1000,
+        "p95_ms": percentile(samples, 0.95) * 1000,
+        "spread_pct": 100 * iqr / p50 if p50 else 0.0,
+        "n": len(samples),
+    }
+
+
+_tokens: dict[str, str] = {}
+
+
+def api_client(username: str) -> Client:
+    if username not in _tokens:
+        _, _tokens[username] = api_token_create(
+            user=User.objects.get(username=username), name="bench"
+        )
+    return Client(headers={"Authorization": f"Bearer {_tokens[username]}"})
+
+
+def session_client(username: str | None) -> Client:
+    client = Client()
+    if username:
+        client.force_login(User.objects.get(username=username))
+    return client
+
+
+def count_queries(call: Callable[[], Any]) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return len(captured.captured_queries)
+
+
+def exists(path: str) -> bool:
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
+
+
+def first_existing(paths: list[str]) -> str | None:
+    return next((p for p in paths if exists(p)), None)
+
+
+# --- commands ------------------------------------------------------------------
+
+
+def cmd_seed(args: argparse.Namespace) -> dict[str, Any]:
+    people = data.seed_people()
+    return {"token": people.token, "username": people.dispatcher.username}
+
+
+def cmd_create_queries(args: argparse.Namespace) -> dict[str, Any]:
+    data.seed_people()
+    client = api_client("bench-dispatcher")
+
+    def create() -> Any:
+        response = client.post("/api/v1/work-orders", CREATE_BODY, content_type="application/json")
+        assert response.status_code == 201, response.content
+        return response
+
+    create()  # warm: the first request loads caches and the token's last_used
+    with CaptureQueriesContext(connection) as captured:
+        create()
+    return {"queries": [q["sql"] for q in captured.captured_queries]}
+
+
+def time_list(scenario: scenarios.Scenario, reps: int) -> dict[str, Any]:
+    client = api_client(scenario.user)
+    path = scenarios.api_path(scenario)
+    api_times: list[float] = []
+    sql_times: list[float] = []
+
+    def api_call() -> Any:
+        response = client.get(path)
+        assert response.status_code == 200, response.content[:300]
+        return response
+
+    first = api_call().json()
+    total, numbers = scenarios.run_hand_sql(scenario)
+    same = first["count"] == total and [r["number"] for r in first["results"]] == numbers
+    for _ in range(reps):
+        started = time.perf_counter()
+        api_call()
+        api_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        scenarios.run_hand_sql(scenario)
+        sql_times.append(time.perf_counter() - started)
+    api = summary(api_times)
+    sql = summary(sql_times)
+    return {
+        "scenario": scenario.name,
+        "what": scenario.what,
+        "rows": total,
+        "api": api,
+        "sql": sql,
+        "queries": count_queries(api_call),
+        "ratio": api["p50_ms"] / sql["p50_ms"] if sql["p50_ms"] else None,
+        "same_rows": same,
+    }
+
+
+def time_page(path: str, username: str | None, reps: int) -> dict[str, Any]:
+    client = session_client(username)
+    times: list[float] = []
+
+    def call() -> Any:
+        return client.get(path)
+
+    status = call().status_code
+    if status != 200:
+        return {"path": path, "status": status}
+    for _ in range(reps):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return {"path": path, "status": 200, **summary(times), "queries": count_queries(call)}
+
+
+def _body(response: Any) -> bytes:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return bytes(response.content)
+
+
+def page_weight(path: str, username: str | None) -> dict[str, Any]:
+    """Bytes on the wire for a first visit: the HTML and every /static/ file it links,
+    as the production server sends them to a browser accepting gzip and brotli."""
+    client = session_client(username)
+    headers = {"Accept-Encoding": "gzip, br"}
+    response = client.get(path, headers=headers)
+    if response.status_code != 200:
+        return {"path": path, "status": response.status_code}
+    raw = _body(response)
+    html = gzip.decompress(raw) if response.get("Content-Encoding") == "gzip" else raw
+    total = len(raw)
+    files = []
+    for ref in dict.fromkeys(re.findall(rb"""(?:src|href)=["'](/static/[^"'?#]+)""", html)):
+        asset = client.get(ref.decode(), headers=headers)
+        size = len(_body(asset)) if asset.status_code == 200 else 0
+        files.append({"path": ref.decode(), "bytes": size, "status": asset.status_code})
+        total += size
+    return {"path": path, "status": 200, "html_bytes": len(raw), "files": files, "total": total}
+
+
+def cmd_list(args: argparse.Namespace) -> dict[str, Any]:
+    people = data.seed_people()
+    engineer = people.engineers[0].username
+    board = first_existing(BOARD_PATHS)
+    dashboard = first_existing(DASHBOARD_PATHS)
+    results: dict[str, Any] = {"sizes": [], "vendor": connection.vendor}
+    for size in [int(s) for s in args.sizes.split(",")]:
+        started = time.perf_counter()
+        added = data.generate_orders(people, size)
+        generated = time.perf_counter() - started
+        print(f"  {size:>9,} orders ready ({added:,} generated in {generated:.1f} s)", flush=True)
+        reps = max(5, min(args.reps, int(args.reps * 10_000 / size) + 5))
+        level: dict[str, Any] = {"size": size, "generate_s": generated, "lists": []}
+        for scenario in scenarios.SCENARIOS:
+            level["lists"].append(time_list(scenario, reps))
+        level["board"] = time_page(board, people.dispatcher.username, reps) if board else None
+        if size >= 100_000:
+            level["dashboard"] = (
+                time_page(dashboard, "bench-manager", max(3, reps // 2)) if dashboard else None
+            )
+        results["sizes"].append(level)
+        if size == min(int(s) for s in args.sizes.split(",")):
+            results["weights"] = {
+                "board": page_weight(board, people.dispatcher.username) if board else None,
+                "qr": page_weight("/q/IMM-0001/", None) if exists("/q/IMM-0001/") else None,
+                "mobile": page_weight(MOBILE_PATHS[0], engineer)
+                if exists(MOBILE_PATHS[0])
+                else None,
+            }
+    results["reports_installed"] = "gongdan.reports" in settings.INSTALLED_APPS
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.inproc")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("seed")
+    sub.add_parser("create-queries")
+    lists = sub.add_parser("list")
+    lists.add_argument("--sizes", default="10000,100000")
+    lists.add_argument("--reps", type=int, default=30)
+    for p in sub.choices.values():
+        p.add_argument("--out", help="write the JSON result here instead of stdout")
+    args = parser.parse_args()
+    command = {"seed": cmd_seed, "create-queries": cmd_create_queries, "list": cmd_list}
+    result = command[args.command](args)
+    text = json.dumps(result, ensure_ascii=False, indent=1, default=str)
+    if args.out:
+        with open(args.out, "w") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The limit: a bare Django project whose only view does one INSERT and returns JSON."""
