@@ -120,12 +120,14 @@ def _header_map(header: tuple[Any, ...]) -> dict[str, int]:
 
 
 def _read_rows(upload: IO[bytes]) -> tuple[list[ImportRow], list[str]]:
+    from zipfile import BadZipFile
+
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         book = load_workbook(upload, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError):
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError):
         return [], [_("无法读取文件：请上传 Excel .xlsx 文件。")]
     sheet = book.worksheets[0]
     lines = sheet.iter_rows(values_only=True)

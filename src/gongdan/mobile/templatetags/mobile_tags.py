@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def short_priority(order: Any) -> str:
+    """ "红色 · 停机风险" → "红色": the colour word is what fits on a phone's badge."""
+    return str(order.get_priority_display()).split(" · ")[0]
