@@ -72,9 +72,7 @@ def test_overlapping_shifts_are_not_counted_twice():
 
 
 def test_plant_shutdown_exception_closes_a_working_day():
-    shutdown = CalendarSpec(
-        periods=DAY_SHIFT.periods, exceptions={datetime.date(2025, 6, 16): ()}
-    )
+    shutdown = CalendarSpec(periods=DAY_SHIFT.periods, exceptions={datetime.date(2025, 6, 16): ()})
     assert add_business_time(at(2025, 6, 13, 16, 0), 2 * H, shutdown) == at(2025, 6, 17, 9, 0)
 
 

@@ -93,7 +93,7 @@ def resolve(calendar: BusinessCalendar | CalendarSpec | None) -> CalendarSpec:
 
 
 def _public_day(day: datetime.date) -> str:
-    """"holiday" for a public holiday, "adjusted" for a 调休 working day on a weekend,
+    """ "holiday" for a public holiday, "adjusted" for a 调休 working day on a weekend,
     "" otherwise — also where the package has no data (the weekly hours decide)."""
     try:
         resting, name = chinese_calendar.get_holiday_detail(day)

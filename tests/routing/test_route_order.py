@@ -1,0 +1,148 @@
+"""Automatic routing on create, decline and acceptance timeout, through the API."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from gongdan.core.models import UserSkill
+from gongdan.notify.models import Channel, Endpoint, Notification
+from gongdan.routing import due
+from gongdan.routing.models import RoutingTicket
+from gongdan.routing.services import routing_accept_timeout, routing_claim_timeouts
+from gongdan.workorders.models import EventKind, WorkOrder
+
+pytestmark = pytest.mark.django_db
+
+RED_ELECTRICAL = {
+    "type": "equipment_repair",
+    "title": "配电柜跳闸，整线停机",
+    "priority": "red",
+    "asset": "IMM-001",
+    "data": {"symptom": "no_start", "fault_category": "electrical"},
+}
+
+
+def routing_event(number: str) -> dict:
+    return WorkOrder.objects.get(number=number).events.filter(kind=EventKind.ROUTING).last().data
+
+
+def test_urgent_electrical_fault_goes_to_certified_electrician(plant, api, electrical_rule):
+    plant.electrical.leader = plant.dispatcher
+    plant.electrical.save()
+    plant.dispatcher.phone = "13800000000"
+    plant.dispatcher.save()
+    Endpoint.objects.create(
+        name="短信",
+        kind=Channel.SMS,
+        url="http://127.0.0.1:9/sms",
+        secret="s",
+        config={"access_key_id": "k", "sign_name": "工单", "template_code": "SMS_1"},
+    )
+    response = api(plant.requester).post("work-orders", RED_ELECTRICAL)
+    assert response.status_code == 201
+    body = response.json()
+    # The 201 already names the assignee: wang holds the valid 高压电工证, li does not.
+    assert body["assignee"]["username"] == "wang"
+    assert body["state"] == "assigned"
+    decision = routing_event(body["number"])
+    assert decision["rule"]["name"] == electrical_rule.name
+    assert decision["winner"] == "wang"
+    by_user = {c["user"]: c for c in decision["candidates"]}
+    assert by_user["li"]["excluded"] == "missing_or_expired:hv"
+    assert "excluded" not in by_user["wang"]
+    # The supervisor gets an SMS about it, and wang is told in his inbox.
+    order = WorkOrder.objects.get(number=body["number"])
+    sms = Notification.objects.get(order=order, channel=Channel.SMS)
+    assert sms.recipient == plant.dispatcher
+    assert Notification.objects.filter(
+        order=order, recipient=plant.wang, template="order_assigned"
+    ).exists()
+
+
+def test_expired_certificate_does_not_count(plant, api, electrical_rule):
+    UserSkill.objects.filter(user=plant.wang).update(
+        expires_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    body = api(plant.requester).post("work-orders", RED_ELECTRICAL).json()
+    assert body["assignee"] is None
+    assert body["state"] == "new"
+    decision = routing_event(body["number"])
+    assert decision["winner"] is None and decision["why"] == "no_candidate"
+    # The dispatchers hear that a person must pick someone.
+    assert decision["notified"] == ["dispatcher"]
+    assert Notification.objects.filter(
+        recipient=plant.dispatcher, template="routing_no_candidate"
+    ).exists()
+
+
+def test_least_loaded_engineer_of_the_region_gets_routine_orders(
+    plant, api, new_order, fallback_rule
+):
+    first = api(plant.requester).post("work-orders", {**RED_ELECTRICAL, "priority": "yellow"})
+    second = api(plant.requester).post("work-orders", {**RED_ELECTRICAL, "priority": "yellow"})
+    # Two engineers in the east region: the second order goes to the one without work.
+    names = {first.json()["assignee"]["username"], second.json()["assignee"]["username"]}
+    assert names == {"wang", "li"}
+    decision = routing_event(second.json()["number"])
+    assert decision["why"] == "least_loaded"
+    assert {c["user"]: c.get("excluded") for c in decision["candidates"]}["zhang"] == (
+        "other_region"
+    )
+
+
+def test_decline_reroutes_to_someone_else(plant, api, fallback_rule):
+    body = api(plant.requester).post("work-orders", RED_ELECTRICAL).json()
+    first = body["assignee"]["username"]
+    engineer = plant.wang if first == "wang" else plant.li
+    response = api(engineer).post(
+        f"work-orders/{body['number']}/transitions",
+        {"action": "decline", "version": body["version"], "comment": "在外地"},
+    )
+    assert response.status_code == 200, response.content
+    order = WorkOrder.objects.get(number=body["number"])
+    assert order.assignee is not None and order.assignee.username != first
+    decision = routing_event(body["number"])
+    assert decision["trigger"] == "declined"
+    assert {c["user"]: c.get("excluded") for c in decision["candidates"]}[first] == (
+        "declined_or_timed_out"
+    )
+
+
+def test_order_not_accepted_in_time_is_rerouted_once(plant, api, electrical_rule):
+    # Li gets a certificate too, so there is someone to fall back on.
+    UserSkill.objects.create(user=plant.li, skill=plant.hv)
+    body = api(plant.requester).post("work-orders", RED_ELECTRICAL).json()
+    first = body["assignee"]["username"]
+    ticket = RoutingTicket.objects.get(order__number=body["number"])
+    assert ticket.accept_due_at is not None
+    later = ticket.accept_due_at + datetime.timedelta(seconds=1)
+    # Two tickers at once: only one claims the order.
+    assert routing_claim_timeouts(now=later) == [ticket.order_id]
+    assert routing_claim_timeouts(now=later) == []
+    assert routing_accept_timeout(order_id=ticket.order_id, now=later)
+    order = WorkOrder.objects.get(number=body["number"])
+    assert order.assignee is not None and order.assignee.username != first
+    assert routing_event(body["number"])["trigger"] == "not_accepted"
+
+
+def test_accepted_order_is_left_alone_by_the_ticker(plant, api, electrical_rule):
+    body = api(plant.requester).post("work-orders", RED_ELECTRICAL).json()
+    api(plant.wang).post(
+        f"work-orders/{body['number']}/transitions",
+        {"action": "accept", "version": body["version"]},
+    )
+    assert RoutingTicket.objects.get(order__number=body["number"]).accept_due_at is None
+    assert due.accept_timeouts_due() == 0
+
+
+def test_without_rules_orders_wait_for_the_dispatcher(plant, api):
+    body = api(plant.requester).post("work-orders", RED_ELECTRICAL).json()
+    assert body["assignee"] is None
+    assert (
+        not WorkOrder.objects.get(number=body["number"])
+        .events.filter(kind=EventKind.ROUTING)
+        .exists()
+    )
