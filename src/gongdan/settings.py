@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "gongdan.portal",
     "gongdan.mobile",
     "gongdan.workorders",
+    "gongdan.office",
     "gongdan.sla",
     "gongdan.routing",
     "gongdan.notify",

@@ -1,0 +1,1 @@
+"""Office screens, one module per screen family; the views stay thin."""
