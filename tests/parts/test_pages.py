@@ -115,3 +115,16 @@ def test_import_page_checks_first_then_imports_exactly_the_checked_file(plant, s
     assert Part.objects.get(code="BR-6205").unit_cost == 18
 
     assert _client(plant.wang).get("/parts/import/").status_code == 403
+
+
+def test_requisition_page_speaks_english_when_asked(plant, store, request_parts):
+    from django.utils import translation
+
+    requisition = request_parts((store.heater, 1))
+    page = _client(plant.dispatcher).get(
+        f"/parts/requisitions/{requisition.pk}/", headers={"Accept-Language": "en"}
+    )
+    html = page.content.decode()
+    assert "Approve" in html and "Reject" in html
+    assert "Awaiting approval" in html
+    translation.activate("zh-hans")  # the request left English active on this thread

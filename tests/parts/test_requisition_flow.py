@@ -192,7 +192,8 @@ def test_cannot_issue_more_than_the_shelf_holds(plant, store, request_parts):
     requisition = request_parts((store.heater, 11))
     with pytest.raises(Conflict) as err:
         services.requisition_issue(actor=plant.warehouse, requisition=requisition, version=1)
-    assert "库存不足" in err.value.message
+    assert err.value.code == "out_of_stock"
+    assert "quantity" in err.value.errors
     assert store.stock(store.heater) == 10
     assert _fresh(requisition).status == RequisitionStatus.APPROVED
 
