@@ -26,11 +26,13 @@ G  Mon 09:00  blue, cancelled 09:30.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from gongdan.workorders import signals
 from gongdan.workorders.models import EventKind, WorkOrder
@@ -72,6 +74,13 @@ def due(order: WorkOrder, when: datetime.datetime | None) -> None:
     WorkOrder.objects.filter(pk=order.pk).update(resolution_due_at=when)
 
 
+@pytest.fixture(autouse=True)
+def _chinese() -> Iterator[None]:
+    """Chinese unless a test asks otherwise; a request in English elsewhere must not leak."""
+    with translation.override("zh-hans"):
+        yield
+
+
 @pytest.fixture
 def quiet_signals(monkeypatch: pytest.MonkeyPatch) -> None:
     """Build history as it was recorded: routing and SLA receivers would re-decide
@@ -111,7 +120,10 @@ def create(plant: Plant, when: datetime.datetime, **kw: Any) -> WorkOrder:
 
 @pytest.fixture
 def history(plant: Plant, quiet_signals: None) -> History:
-    p = plant
+    return build_history(plant)
+
+
+def build_history(p: Plant) -> History:
     a = create(p, at(9, 9), title="A 注塑机不启动", priority="red")
     work_order_assign(order=a, actor=p.dispatcher, assignee=p.wang, at=at(9, 9, 5))
     step(a, p.wang, "accept", at(9, 9, 20))

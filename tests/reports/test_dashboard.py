@@ -129,3 +129,10 @@ def test_a_figures_order_list_exports_too(history: History) -> None:
     assert [r[0] for r in rows[1:]] == [history["B"].number]
     response = client.get(f"/reports/orders/?{WEEK}&m=late&format=csv")
     assert response.content.decode("utf-8-sig").count("WO-2025-") == 2
+
+
+def test_the_dashboard_speaks_english(history: History) -> None:
+    client = signed_in(history.plant.manager)
+    html = client.get(f"/reports/?{WEEK}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "SLA closure rate" in html
+    assert "100% of late orders were opened on Friday 16:00–19:00." in html
