@@ -158,3 +158,9 @@ def test_scan_page_first_load_is_under_60_kb_compressed(plant: Any) -> None:
         with open(path, "rb") as handle:
             total += len(gzip.compress(handle.read()))
     assert total <= 60 * 1024
+
+
+def test_scan_page_speaks_english_to_an_english_phone(plant: Any) -> None:
+    page = Client(headers={"accept-language": "en"}).get("/q/IMM-001").content.decode()
+    assert "Send report" in page and "Won&#x27;t start" in page
+    assert "提交报修" not in page
