@@ -13,7 +13,7 @@ import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gongdan.core.errors import ValidationFailed
-from gongdan.workorders.blueprints import blueprint_dump, blueprint_import
+from gongdan.workorders.blueprints import blueprint_export, blueprint_import
 from gongdan.workorders.models import WorkOrderType
 
 
@@ -44,6 +44,25 @@ _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _no_duplicate_keys,  # type: ignore[arg-type]
 )
+
+
+def blueprint_yaml(order_type: WorkOrderType) -> str:
+    """The type as YAML, with the layout's titles in the document's own key order.
+
+    The layout is stored as JSON, and PostgreSQL's jsonb returns object keys
+    sorted ("en" before "zh"), so dumping it as stored would make the same type
+    export differently on SQLite and PostgreSQL.
+    """
+    doc = blueprint_export(order_type)
+    if "layout" in doc:
+        doc["layout"] = [
+            {
+                "title": {k: section["title"][k] for k in ("zh", "en") if k in section["title"]},
+                "fields": section["fields"],
+            }
+            for section in doc["layout"]
+        ]
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
 
 
 def check_duplicate_keys(text: str) -> None:
@@ -79,7 +98,7 @@ class Command(BaseCommand):
             known = ", ".join(WorkOrderType.objects.values_list("key", flat=True))
             raise CommandError(f"no order type {key!r} (known: {known})")
         # ending="": the output is the document itself, so export > f.yaml round-trips.
-        self.stdout.write(blueprint_dump(order_type), ending="")
+        self.stdout.write(blueprint_yaml(order_type), ending="")
 
     def _import(self, path: str) -> None:
         try:
