@@ -26,7 +26,10 @@ from gongdan.workorders.models import (
     WorkOrderType,
 )
 
-SPECIAL_ROLES = [("assignee", gettext_lazy("当前处理人")), ("requester", gettext_lazy("报修人"))]
+SPECIAL_ROLES = [
+    ("assignee", gettext_lazy("当前处理人")),
+    ("requester", gettext_lazy("本单报修人")),
+]
 CHOICE_TYPES = (FieldType.CHOICE, FieldType.MULTI_CHOICE)
 NUMBER_TYPES = (FieldType.INTEGER, FieldType.DECIMAL)
 KEY_RE = re.compile(KEY)
