@@ -174,6 +174,7 @@ def order_parts_cost(order: WorkOrder) -> OrderPartsCost:
         order=order, status__in=[RequisitionStatus.PENDING, RequisitionStatus.APPROVED]
     ).aggregate(s=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY_FIELD))["s"]
     cost.pending_amount = Decimal(pending).quantize(Decimal("0.01"))
+    cost.total = cost.total.quantize(Decimal("0.01"))
     return cost
 
 
