@@ -23,6 +23,7 @@ urlpatterns = [
     path("parts/", include("gongdan.parts.urls")),
     path("", include("gongdan.portal.urls")),
     path("", include("gongdan.workorders.urls")),
+    path("", include("gongdan.routing.urls")),
     path("", include("gongdan.office.urls")),
     path("", include("gongdan.reports.urls")),
 ]

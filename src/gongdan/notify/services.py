@@ -85,6 +85,14 @@ def _missing_address(channel: str, user: User, endpoint: Endpoint | None) -> str
     return ""
 
 
+def _replaying_history() -> bool:
+    """The demo plays weeks of past orders through the services; nobody should be
+    messaged about last month's breakdowns."""
+    from gongdan.core.demo import replaying_history
+
+    return replaying_history()
+
+
 def _enqueue_after_commit(notification_ids: list[int]) -> None:
     def enqueue() -> None:
         from .tasks import send_notification
@@ -116,6 +124,8 @@ def notify(
     always gets a copy. Outside the recipient's shift, messages that are not
     urgent (and not about a red order) wait for the shift to start.
     """
+    if _replaying_history():
+        return []
     now = timezone.now()
     payload = render(recipient=recipient, template=template, context=context, order=order)
     red = urgent or (order is not None and order.priority == Priority.RED)

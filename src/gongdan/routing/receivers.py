@@ -12,8 +12,16 @@ from gongdan.workorders.models import StateCategory, Transition, WorkflowState, 
 from . import services
 
 
+def _replaying() -> bool:
+    # Demo history already says who did each order; routing must not second-guess it.
+    from gongdan.core.demo import replaying_history
+
+    return replaying_history()
+
+
 def on_created(sender: Any, order: WorkOrder, **kwargs: Any) -> None:
-    services.route_order(order=order, trigger="created")
+    if not _replaying():
+        services.route_order(order=order, trigger="created")
 
 
 def on_transitioned(
@@ -24,6 +32,8 @@ def on_transitioned(
     from_state: WorkflowState,
     **kwargs: Any,
 ) -> None:
+    if _replaying():
+        return
     declined = transition.key == "decline" or (
         transition.clears_assignee and from_state.category == StateCategory.ASSIGNED
     )

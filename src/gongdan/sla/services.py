@@ -120,7 +120,9 @@ def sla_clock_update(*, order: WorkOrder, at: datetime.datetime | None = None) -
     if clock is None:
         return
     order = WorkOrder.objects.get(pk=order.pk)
-    now = at or timezone.now()
+    # The services stamp updated_at with the change's own time (history imports
+    # pass an explicit one), so a pause starts when the change happened.
+    now = at or order.updated_at or timezone.now()
     waiting = order.state_category == StateCategory.WAITING
     if waiting and clock.paused_at is None:
         clock.paused_at = now
@@ -172,7 +174,10 @@ def sla_escalate(*, order_id: int, now: datetime.datetime | None = None) -> list
 
     now = now or timezone.now()
     clock = (
-        OrderClock.objects.select_for_update().select_related("policy").filter(pk=order_id).first()
+        OrderClock.objects.select_for_update(of=("self",))
+        .select_related("policy")
+        .filter(pk=order_id)
+        .first()
     )
     if clock is None:
         return []
