@@ -698,6 +698,8 @@ class _Planner:
                 )
             else:
                 steps.append(Step(resolve_at, "transition", engineer, "resolve", data=done))
+        # Once it runs again, even a stoppage is signed off in the day shift.
+        clock.urgent = False
         closer = plan.requester or ("requester" if plan.creator == "requester" else "dispatcher")
         if rng.random() < 0.05:
             reopener = closer if closer == "requester" else "dispatcher"
@@ -730,8 +732,9 @@ class _Planner:
         self.plans.append(plan)
 
     def other_engineer(self, engineer: str, region: str) -> str:
-        if region == "south":
-            return "engineer6" if engineer == "engineer5" else "engineer5"
+        if region in ("south", "north"):
+            # The regional engineer is alone out there: head office sends someone.
+            return "engineer3"
         pool = [e for e in ("engineer1", "engineer2", "engineer3", "engineer4") if e != engineer]
         return self.rng.choice(pool)
 
