@@ -326,7 +326,7 @@ def _arrival_point(rng: random.Random, region: str) -> dict[str, Any]:
 def demo_plan(*, weeks: int = 8, seed: int = SEED, now: datetime.datetime) -> list[OrderPlan]:
     """The demo's order history: pure, reproducible from ``seed`` and ``now``.
 
-    Working days bring 6–8 orders (Saturdays fewer, Sundays almost none), a
+    Working days bring 5–7 orders (Saturdays fewer, Sundays almost none), a
     night shift reports some, and every Tuesday morning brings a cluster of
     breakdowns after the Monday mould changes, which the crew works off late.
     """
