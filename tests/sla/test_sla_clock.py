@@ -159,3 +159,24 @@ def test_ticker_claims_each_due_escalation_once(plant, new_order, yellow_policy,
     with mock.patch("django.utils.timezone.now", return_value=at(2025, 6, 16, 12, 30)):
         assert due.escalations_due() == 1
         assert due.escalations_due() == 0
+
+
+def test_raising_the_priority_switches_to_the_red_policy_and_keeps_elapsed_time(
+    plant, new_order, yellow_policy
+):
+    from gongdan.workorders.services import work_order_update
+
+    SlaPolicy.objects.create(
+        name="红色", priority="red", clock="24x7", response_minutes=15, resolution_minutes=240
+    )
+    with mock.patch("django.utils.timezone.now", return_value=at(2025, 6, 16, 8, 0)):
+        order = new_order()
+    assert order.resolution_due_at == at(2025, 6, 16, 16, 0)
+    with mock.patch("django.utils.timezone.now", return_value=at(2025, 6, 16, 9, 0)):
+        work_order_update(
+            order=order, actor=plant.dispatcher, version=order.version, changes={"priority": "red"}
+        )
+    order.refresh_from_db()
+    # The clock still started at 08:00; the red policy counts 4 h around the clock.
+    assert order.resolution_due_at == at(2025, 6, 16, 12, 0)
+    assert OrderClock.objects.get(order=order).policy.priority == "red"

@@ -19,7 +19,15 @@ def on_changed(sender: Any, order: WorkOrder, **kwargs: Any) -> None:
     services.sla_clock_update(order=order)
 
 
+def on_updated(
+    sender: Any, order: WorkOrder, before: dict[str, Any], after: dict[str, Any], **kwargs: Any
+) -> None:
+    if before.get("priority") != after.get("priority"):
+        services.sla_clock_reprioritize(order=order)
+
+
 def connect() -> None:
     signals.work_order_created.connect(on_created, dispatch_uid="sla.created")
     signals.work_order_transitioned.connect(on_changed, dispatch_uid="sla.transitioned")
     signals.work_order_assigned.connect(on_changed, dispatch_uid="sla.assigned")
+    signals.work_order_updated.connect(on_updated, dispatch_uid="sla.updated")

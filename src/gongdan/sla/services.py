@@ -134,6 +134,21 @@ def sla_clock_update(*, order: WorkOrder, at: datetime.datetime | None = None) -
     _write(clock, order)
 
 
+@transaction.atomic
+def sla_clock_reprioritize(*, order: WorkOrder) -> None:
+    """A new priority can mean another policy: the targets follow it, time already
+    run (and paused) stays as it was."""
+    clock = OrderClock.objects.select_for_update().filter(order_id=order.pk).first()
+    policy = policy_for(order)
+    if clock is None:
+        if policy is not None:
+            sla_clock_start(order=order)
+        return
+    if clock.policy_id != (policy.pk if policy else None):
+        clock.policy = policy
+        _write(clock, WorkOrder.objects.get(pk=order.pk))
+
+
 def escalation_recipients(order: WorkOrder, who: list[str]) -> list[User]:
     """Turn the ladder's names (assignee, supervisor, dispatchers, managers, a username)
     into people, each once."""

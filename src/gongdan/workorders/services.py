@@ -305,7 +305,9 @@ def _create(
         },
         at=now,
     )
-    signals.work_order_created.send(sender=WorkOrder, order=order, actor=actor)
+    signals.work_order_created.send(sender=WorkOrder, order=order, actor=actor, at=now)
+    # Receivers (routing, SLA) may have assigned it or set deadlines just now.
+    order.refresh_from_db()
     return order
 
 
@@ -469,6 +471,7 @@ def work_order_transition(
         actor=actor,
         transition=transition,
         from_state=from_state,
+        at=now,
     )
     return order
 
@@ -540,7 +543,11 @@ def work_order_assign(
         at=at,
     )
     signals.work_order_assigned.send(
-        sender=WorkOrder, order=order, actor=actor, previous_assignee=previous
+        sender=WorkOrder,
+        order=order,
+        actor=actor,
+        previous_assignee=previous,
+        at=order.updated_at,
     )
     return order
 
@@ -591,6 +598,9 @@ def work_order_update(
     _guarded_save(order, version, **new)
     after = _snapshot(order)
     diff = _diff(before, after)
+    signals.work_order_updated.send(
+        sender=WorkOrder, order=order, actor=actor, before=before, after=after, at=order.updated_at
+    )
     event_record(
         order=order,
         kind=EventKind.UPDATED,

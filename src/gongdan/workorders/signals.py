@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# kwargs: order, actor
+# Every signal also carries ``at``: when the change happened (history imports
+# replay the past, so receivers must not assume "now").
+
+# kwargs: order, actor, at
 work_order_created = Signal()
-# kwargs: order, actor, transition, from_state
+# kwargs: order, actor, transition, from_state, at
 work_order_transitioned = Signal()
-# kwargs: order, actor, previous_assignee
+# kwargs: order, actor, previous_assignee, at
 work_order_assigned = Signal()
+# kwargs: order, actor, before, after (snapshots of the edited fields), at
+work_order_updated = Signal()

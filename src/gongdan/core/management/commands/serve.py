@@ -71,7 +71,14 @@ class Command(BaseCommand):
                 "--access-logfile",
                 "-",
             ],
-            "worker": [*gongdan, "rqworker", "default", "--with-scheduler"]
+            "worker": [
+                *gongdan,
+                "rqworker",
+                "default",
+                "--with-scheduler",
+                "--job-class",
+                "django_tasks_rq.Job",
+            ]
             if settings.REDIS_URL
             else [*gongdan, "db_worker", "--no-reload", "--interval", "0.5"],
             "ticker": [*gongdan, "ticker"],
