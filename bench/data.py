@@ -42,8 +42,9 @@ ENGINEERS_PER_TEAM = 3
 REQUESTERS = 40
 ASSETS = 400
 CHUNK = 5000
-# The reference "now" of generated history: fixed, so runs are repeatable.
-EPOCH = datetime.datetime(2026, 6, 30, 8, 0, tzinfo=datetime.UTC)
+# The reference "now" of generated history: the start of today, so dashboards over
+# "the last 30 days" see data, and two runs on the same day generate the same rows.
+EPOCH = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
 HISTORY_DAYS = 730
 
 

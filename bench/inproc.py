@@ -230,7 +230,7 @@ def cmd_list(args: argparse.Namespace) -> dict[str, Any]:
         if size == min(int(s) for s in args.sizes.split(",")):
             results["weights"] = {
                 "board": page_weight(board, people.dispatcher.username) if board else None,
-                "qr": page_weight("/q/IMM-0001/", None) if exists("/q/IMM-0001/") else None,
+                "qr": page_weight("/q/IMM-0001", None) if exists("/q/IMM-0001") else None,
                 "mobile": page_weight(MOBILE_PATHS[0], engineer)
                 if exists(MOBILE_PATHS[0])
                 else None,

@@ -147,7 +147,11 @@ class Engine:
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir.mkdir(parents=True)
         if self.name == "postgres":
-            env = {**os.environ, "PGPASSWORD": self.pg["password"]}
+            env = {
+                **os.environ,
+                "PGPASSWORD": self.pg["password"],
+                "PGOPTIONS": "-c client_min_messages=warning",
+            }
             for project in projects:
                 for statement in (
                     f"DROP DATABASE IF EXISTS bench_{project} WITH (FORCE)",
@@ -572,6 +576,8 @@ def main() -> None:
     parser.add_argument("--skip-list", action="store_true")
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     args = parser.parse_args()
+    # A TERM (Ctrl-C too) unwinds through the finally blocks that stop the servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.quick:
         args.rounds, args.duration, args.sizes, args.reps = 1, 2, "10000", 10
     if args.million:
