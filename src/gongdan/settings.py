@@ -29,6 +29,12 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """A rate limit written "count/seconds", e.g. "10/600": ten per ten minutes."""
+    count, _slash, seconds = env(name, default).partition("/")
+    return int(count), int(seconds)
+
+
 DATA_DIR = Path(env("DATA_DIR", "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -145,6 +151,14 @@ if REDIS_URL:
     INSTALLED_APPS.append("django_rq")
     RQ_QUEUES = {"default": {"URL": REDIS_URL}}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    # Rate-limit counters (portal) must be shared by every web worker.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "gongdan",
+        }
+    }
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -179,6 +193,16 @@ THUMBNAIL_SIZE = (320, 320)
 
 # Which orders an engineer sees: "team", "region" or "team_or_region".
 ENGINEER_SCOPE = env("ENGINEER_SCOPE", "team_or_region")
+
+# Public scan-to-report pages: reports per client address and per machine.
+PORTAL_RATE_PER_CLIENT = env_rate("PORTAL_RATE_PER_CLIENT", "10/600")
+PORTAL_RATE_PER_ASSET = env_rate("PORTAL_RATE_PER_ASSET", "5/600")
+# The order type a scan report opens (else the first active type with a symptom field).
+PORTAL_ORDER_TYPE = env("PORTAL_ORDER_TYPE", "equipment_repair")
+# How long the rating link sent on resolve stays valid, in seconds (30 days).
+RATING_LINK_MAX_AGE = int(env("RATING_LINK_MAX_AGE", str(30 * 24 * 3600)))
+# Average travel speed for the engineer's arrival estimate.
+TRAVEL_SPEED_KMH = float(env("TRAVEL_SPEED_KMH", "30"))
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 SESSION_COOKIE_HTTPONLY = True
