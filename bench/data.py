@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -134,7 +135,9 @@ def generate_orders(people: People, total: int, *, seed: int = 8, events: bool =
     )
     ops = connection.ops
     dt = ops.adapt_datetimefield_value
-    order_fields = [f for f in WorkOrder._meta.concrete_fields if not f.primary_key]
+    # Orders carry explicit ids so their events can point at them without a read-back;
+    # the id sequence is moved past them afterwards.
+    order_fields = list(WorkOrder._meta.concrete_fields)
     event_fields = [f for f in WorkOrderEvent._meta.concrete_fields if not f.primary_key]
     order_cols = [f.column for f in order_fields]
     event_cols = [f.column for f in event_fields]
@@ -149,6 +152,7 @@ def generate_orders(people: People, total: int, *, seed: int = 8, events: bool =
             event_rows: list[tuple[Any, ...]] = []
             for created in moments[chunk_start : chunk_start + CHUNK]:
                 row, evs = _order_row(rng, people, states, order_type.pk, created, last_by_year)
+                row["id"] = next_id
                 orders.append(tuple(_adapt(row.get(c, defaults[c]), dt, ops) for c in order_cols))
                 for ev in evs:
                     ev["order_id"] = next_id
@@ -162,6 +166,10 @@ def generate_orders(people: People, total: int, *, seed: int = 8, events: bool =
             added += len(orders)
         for year, last in last_by_year.items():
             OrderNumberSequence.objects.update_or_create(year=year, defaults={"last": last})
+        # PostgreSQL's id sequence does not follow explicit ids (SQLite's AUTOINCREMENT does).
+        with connection.cursor() as cursor:
+            for statement in connection.ops.sequence_reset_sql(no_style(), [WorkOrder]):
+                cursor.execute(statement)
     if connection.vendor == "postgresql":
         # Autovacuum would do this within a minute of such a load; do it now so
         # the plans measured are the plans production gets.
