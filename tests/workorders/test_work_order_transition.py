@@ -168,3 +168,31 @@ def test_only_dispatchers_assign_and_only_to_engineers(plant, new_order):
         work_order_assign(order=order, actor=plant.wang, assignee=plant.wang)
     with pytest.raises(ValidationFailed):
         work_order_assign(order=order, actor=plant.dispatcher, assignee=plant.clerk)
+
+
+def test_requester_actions_belong_to_the_orders_own_requester(plant, new_order):
+    order = new_order()
+    for action in ("accept", "arrive"):
+        order = work_order_transition(
+            order=order, actor=plant.wang, action=action, version=order.version
+        )
+    order = work_order_transition(
+        order=order,
+        actor=plant.wang,
+        action="resolve",
+        version=order.version,
+        data={
+            "fault_category": "electrical",
+            "fault_cause": "a",
+            "fix_action": "b",
+            "fix_result": "fixed",
+        },
+    )
+    with pytest.raises(Forbidden):
+        work_order_transition(
+            order=order, actor=plant.other_requester, action="close", version=order.version
+        )
+    order = work_order_transition(
+        order=order, actor=plant.requester, action="close", version=order.version
+    )
+    assert order.state_category == "closed"

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import yaml
 from django.db import transaction
+from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gongdan.core.errors import ValidationFailed
@@ -29,6 +30,33 @@ from .models import (
 )
 
 BLUEPRINT_DIR = Path(__file__).resolve().parent.parent / "blueprints"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping: plain YAML keeps the
+    last value silently, so a field pasted in twice would import as if the first had
+    never been written."""
+
+
+def _no_duplicate_keys(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _value in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping",
+                node.start_mark,
+                f"duplicate key {key!r}",
+                key_node.start_mark,
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _no_duplicate_keys,  # type: ignore[arg-type]
+)
 KEY = r"^[a-z][a-z0-9_]{0,49}$"
 SPECIAL_ROLES = {"assignee", "requester"}
 
@@ -240,7 +268,15 @@ def blueprint_export(order_type: WorkOrderType) -> dict[str, Any]:
         transitions.append(item)
     doc["transitions"] = transitions
     if order_type.layout:
-        doc["layout"] = order_type.layout
+        # Rebuilt rather than dumped as stored: PostgreSQL's jsonb returns object keys
+        # sorted ("en" before "zh"), and the export must be the same on both databases.
+        doc["layout"] = [
+            {
+                "title": _text(section["title"].get("zh", ""), section["title"].get("en", "")),
+                "fields": list(section["fields"]),
+            }
+            for section in order_type.layout
+        ]
     return doc
 
 
@@ -262,15 +298,16 @@ def blueprint_parse(source: str | dict[str, Any]) -> BlueprintSpec:
     """Read and check a blueprint; raise ValidationFailed listing every problem."""
     if isinstance(source, str):
         try:
-            source = yaml.safe_load(source)
+            source = yaml.load(source, Loader=_StrictLoader)
         except yaml.YAMLError as exc:
-            raise ValidationFailed("not valid YAML", {"yaml": str(exc)})
+            raise ValidationFailed(_("不是有效的 YAML。"), {"yaml": str(exc)})
     if not isinstance(source, dict):
-        raise ValidationFailed("a blueprint must be a mapping", {"blueprint": "expected a mapping"})
+        message = _("蓝图应为映射（mapping: key: value），而不是列表或文本。")
+        raise ValidationFailed(message, {"blueprint": message})
     try:
         return BlueprintSpec.model_validate(source)
     except ValidationError as exc:
-        raise ValidationFailed("the blueprint has errors", _format_errors(exc))
+        raise ValidationFailed(_("蓝图有错误，未做任何修改。"), _format_errors(exc))
 
 
 @transaction.atomic
@@ -281,7 +318,7 @@ def blueprint_import(source: str | dict[str, Any], *, builtin: bool = False) -> 
     are replaced wholesale (values of removed fields stay in the orders' data).
     """
     spec = blueprint_parse(source)
-    order_type, _ = WorkOrderType.objects.get_or_create(
+    order_type, _created = WorkOrderType.objects.get_or_create(
         key=spec.key, defaults={"name_zh": spec.name.zh}
     )
     order_type.name_zh, order_type.name_en = spec.name.zh, spec.name.en
@@ -298,14 +335,14 @@ def blueprint_import(source: str | dict[str, Any], *, builtin: bool = False) -> 
     in_use = [s.key for s in doomed if s.orders.exists()]
     if in_use:
         raise ValidationFailed(
-            "states still hold orders",
-            {f"states.{k}": "orders are in this state; move them first" for k in in_use},
+            _("有工单处于要删除的状态中，请先处理这些工单。"),
+            {f"states.{k}": _("还有工单处于这个状态。") for k in in_use},
         )
     order_type.transitions.all().delete()
     doomed.delete()
     states: dict[str, WorkflowState] = {}
     for position, s in enumerate(spec.states):
-        state, _ = WorkflowState.objects.update_or_create(
+        state, _created = WorkflowState.objects.update_or_create(
             order_type=order_type,
             key=s.key,
             defaults={

@@ -46,7 +46,9 @@ def transition_refusal(user: Any, order: WorkOrder, transition: Transition) -> s
     if user.is_superuser or user.role == Role.ADMIN:
         return None
     roles = set(transition.allowed_roles)
-    if user.role in roles:
+    # "assignee" and "requester" name a relation to this order, never a whole role:
+    # a customer may close their own order, not every customer's.
+    if user.role in roles - {ASSIGNEE, REQUESTER}:
         taken = order.assignee_id not in (None, user.pk)
         if user.role == Role.ENGINEER and transition.assign_to_actor and taken:
             return _("该工单已由 %(name)s 接单。") % {"name": order.assignee}

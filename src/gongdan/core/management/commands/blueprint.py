@@ -9,71 +9,11 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gongdan.core.errors import ValidationFailed
-from gongdan.workorders.blueprints import blueprint_export, blueprint_import
+from gongdan.workorders.blueprints import blueprint_dump, blueprint_import
 from gongdan.workorders.models import WorkOrderType
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping.
-
-    Plain YAML silently keeps the last value, so a type with a field pasted in
-    twice would import as if the first had never been written.
-    """
-
-
-def _no_duplicate_keys(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    seen: set[Any] = set()
-    for key_node, _value in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                "while reading a mapping",
-                node.start_mark,
-                f"duplicate key {key!r}",
-                key_node.start_mark,
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _no_duplicate_keys,  # type: ignore[arg-type]
-)
-
-
-def blueprint_yaml(order_type: WorkOrderType) -> str:
-    """The type as YAML, with the layout's titles in the document's own key order.
-
-    The layout is stored as JSON, and PostgreSQL's jsonb returns object keys
-    sorted ("en" before "zh"), so dumping it as stored would make the same type
-    export differently on SQLite and PostgreSQL.
-    """
-    doc = blueprint_export(order_type)
-    if "layout" in doc:
-        doc["layout"] = [
-            {
-                "title": {k: section["title"][k] for k in ("zh", "en") if k in section["title"]},
-                "fields": section["fields"],
-            }
-            for section in doc["layout"]
-        ]
-    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
-
-
-def check_duplicate_keys(text: str) -> None:
-    """Raise ValidationFailed if a YAML mapping repeats a key (other YAML errors pass
-    through to the importer, which reports them)."""
-    try:
-        yaml.load(text, Loader=_StrictLoader)
-    except yaml.constructor.ConstructorError as exc:
-        raise ValidationFailed("not valid YAML", {"yaml": str(exc)})
-    except yaml.YAMLError:
-        pass
 
 
 class Command(BaseCommand):
@@ -98,7 +38,7 @@ class Command(BaseCommand):
             known = ", ".join(WorkOrderType.objects.values_list("key", flat=True))
             raise CommandError(f"no order type {key!r} (known: {known})")
         # ending="": the output is the document itself, so export > f.yaml round-trips.
-        self.stdout.write(blueprint_yaml(order_type), ending="")
+        self.stdout.write(blueprint_dump(order_type), ending="")
 
     def _import(self, path: str) -> None:
         try:
@@ -110,7 +50,6 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"cannot read {path}: {exc}")
         try:
-            check_duplicate_keys(text)
             order_type = blueprint_import(text)
         except ValidationFailed as exc:
             self.stderr.write(f"{path}: {exc.message}")
