@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -158,6 +159,8 @@ class FactSet:
     engineers_in_scope: list[int]
     # Business seconds between two instants on the site calendar (clock time without one).
     business: Measure
+    # Parts cost per order id (issued − returned, at cost); None without the parts app.
+    parts_costs: dict[int, Decimal] | None = None
 
 
 def _visible(user: User | None) -> QuerySet[WorkOrder]:

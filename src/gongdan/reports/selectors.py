@@ -13,8 +13,8 @@ import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
+from django.apps import apps
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -234,7 +234,7 @@ def compute_metrics(
     overdue = [f for f in backlog if f.resolution_due_at and f.resolution_due_at < cutoff]
     m.overdue = len(put("overdue", (f.id for f in overdue)))
 
-    costs = parts_costs([f.id for f in resolved])
+    costs = facts.parts_costs
     if costs is not None:
         m.parts_cost = sum((costs.get(f.id, Decimal(0)) for f in resolved), Decimal(0))
         put("parts", (f.id for f in resolved if costs.get(f.id)))
@@ -243,22 +243,20 @@ def compute_metrics(
     return m
 
 
-def parts_costs(order_ids: list[int]) -> dict[int, Decimal] | None:
-    """Parts cost per order from the spare-parts app, or None where it is not installed."""
-    try:
-        from gongdan.parts import selectors as parts  # type: ignore[attr-defined]
-    except ImportError:
+def parts_costs(orders: Iterable[OrderFacts]) -> dict[int, Decimal] | None:
+    """Parts cost per order from the spare-parts app's figures, or None where it is not
+    installed. Only orders that used parts come back, so this stays one small query
+    however many orders the report covers."""
+    if not apps.is_installed("gongdan.parts"):
         return None
-    fn: Any = getattr(parts, "parts_cost_by_order", None) or getattr(
-        parts, "order_parts_cost", None
-    )
-    if fn is None:
-        return None
-    try:
-        result = fn(order_ids=order_ids)
-    except TypeError:
-        return None
-    return {int(k): Decimal(str(v or 0)) for k, v in dict(result).items()}
+    from gongdan.parts.selectors import parts_cost
+
+    by_number = {f.number: f.id for f in orders}
+    return {
+        by_number[row["key"]]: row["cost"]
+        for row in parts_cost(by="order")
+        if row["key"] in by_number
+    }
 
 
 # --- heatmap -------------------------------------------------------------------
@@ -522,6 +520,7 @@ def report_build(
     since = min([period.start, *(w.start for w in weeks)])
     until = max([period.end, *(w.end for w in weeks)])
     facts = load_facts(user=user, filters=filters, since=since, until=until)
+    facts.parts_costs = parts_costs(facts.orders.values())
     sets: dict[str, list[int]] = {}
     metrics = compute_metrics(facts, period, now, sets)
     trend = [compute_metrics(facts, w, now, sets, prefix=f"week.{w.iso}.") for w in weeks]

@@ -8,6 +8,7 @@ the orders, exports keep the text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -181,13 +182,23 @@ def kpi_cards(report: Report) -> list[Card]:
         ),
     ]
     if m.parts_cost is not None:
+        per_order = m.parts_cost_per_order
+        # Link a figure only when there are orders behind it.
         cards.append(
             Card(
                 "parts",
                 _("单均备件成本"),
-                Cell(number(float(m.parts_cost_per_order or 0), 2), key="resolved"),
+                Cell(
+                    number(None if per_order is None else float(per_order), 2),
+                    key="resolved" if per_order is not None else "",
+                ),
                 "",
-                [(_("备件总成本"), Cell(number(float(m.parts_cost), 2), key="parts"))],
+                [
+                    (
+                        _("备件总成本"),
+                        Cell(number(float(m.parts_cost), 2), key="parts" if m.parts_cost else ""),
+                    )
+                ],
             )
         )
     return cards
@@ -313,7 +324,10 @@ def local(moment: object) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")  # type: ignore[arg-type]
 
 
-def orders_table(orders: list[OrderFacts], title: str) -> Table:
+def orders_table(
+    orders: list[OrderFacts], title: str, costs: dict[int, Decimal] | None = None
+) -> Table:
+    """The orders behind a figure; with ``costs``, each order's parts cost as well."""
     table = Table(
         "orders",
         title,
@@ -351,6 +365,11 @@ def orders_table(orders: list[OrderFacts], title: str) -> Table:
                 Cell("" if f.stars is None else str(f.stars), value=f.stars),
             ]
         )
+    if costs is not None:
+        table.headers.append(_("备件成本"))
+        for f, row in zip(orders, table.rows, strict=True):
+            cost = costs.get(f.id, Decimal(0))
+            row.append(Cell(number(float(cost), 2), value=float(cost)))
     return table
 
 

@@ -167,7 +167,9 @@ def orders(request: HttpRequest) -> HttpResponse:
     key = request.GET.get("m", "")
     if key not in report.sets:
         raise Http404(_("没有这个指标。"))
-    table = orders_table(report_orders(report, key), _figure_title(key))
+    # The parts figures list what each order's parts cost.
+    costs = report.facts.parts_costs if key.rsplit(".", 1)[-1] == "parts" else None
+    table = orders_table(report_orders(report, key), _figure_title(key), costs)
     fmt = request.GET.get("format", "")
     if fmt in CONTENT_TYPES:
         return _download(table_export(table, fmt), f"orders.{fmt}", fmt)
