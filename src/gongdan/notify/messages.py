@@ -21,7 +21,9 @@ from gongdan.workorders.models import WorkOrder
 _ = gettext_lazy
 
 # template → (subject, body). Bodies take %(number)s, %(title)s, %(priority)s,
-# %(asset)s, %(assignee)s, %(due)s, %(url)s and whatever the caller adds.
+# %(asset)s, %(assignee)s, %(due)s, %(url)s and whatever the caller adds; a
+# "link" in the context replaces the order's page as the message's link.
+# Other apps add theirs with register().
 MESSAGES: dict[str, tuple[Any, Any]] = {
     "order_assigned": (
         _("新工单 %(number)s"),
@@ -51,6 +53,11 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
         _("工单 %(number)s 已超时"),
         _("%(number)s「%(title)s」%(target)s已超时（时限 %(due)s），请立即处理。"),
     ),
+    # The link is the rating page (context "link"), not the order page.
+    "rating_request": (
+        _("请为工单 %(number)s 的服务评价"),
+        _("工单 %(number)s「%(title)s」已处理完毕，请打开链接为本次服务评价，只需几秒钟。"),
+    ),
     "generic": (
         _("工单 %(number)s 有新动态"),
         _("工单 %(number)s「%(title)s」有新动态。"),
@@ -58,6 +65,14 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
 }
 
 NO_ORDER: tuple[Any, Any] = (_p("notification", "gongdan 通知"), _("%(message)s"))
+
+
+def register(key: str, subject: Any, body: Any) -> None:
+    """Add another app's message texts (lazy gettext, Chinese msgids) under ``key``.
+
+    Call it from the app's AppConfig.ready(); a key already taken keeps its texts,
+    so an app cannot silently change another's messages."""
+    MESSAGES.setdefault(key, (subject, body))
 
 
 class _Blank(dict[str, Any]):
@@ -102,7 +117,11 @@ def render(
         pair = NO_ORDER if order is None else MESSAGES.get(template, MESSAGES["generic"])
         rendered_subject = str(pair[0]) % values
         rendered_body = str(pair[1]) % values
-    url = order_url(order) if order is not None else settings.PUBLIC_BASE_URL + "/"
+    # A caller may point the message somewhere other than the order (a rating page).
+    if link := context.get("link"):
+        url = str(link)
+    else:
+        url = order_url(order) if order is not None else settings.PUBLIC_BASE_URL + "/"
     return {
         "subject": rendered_subject,
         "body": rendered_body,

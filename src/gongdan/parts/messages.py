@@ -52,7 +52,7 @@ LOW_STOCK = _(
 
 def register() -> None:
     """Add the parts texts to the outbox's catalogue (when the outbox is installed)."""
-    from gongdan.notify import messages
+    from gongdan.notify.messages import register as register_message
 
-    for key, pair in MESSAGES.items():
-        messages.MESSAGES.setdefault(key, pair)
+    for key, (subject, body) in MESSAGES.items():
+        register_message(key, subject, body)

@@ -6,9 +6,6 @@ import importlib
 import logging
 from typing import Any
 
-from django.utils import translation
-from django.utils.translation import gettext
-
 from gongdan.workorders.models import StateCategory, WorkOrder
 
 log = logging.getLogger("gongdan.portal")
@@ -30,15 +27,10 @@ def send_rating_link(*, order: WorkOrder, transition: Any, **kwargs: Any) -> Non
         notify_services = importlib.import_module("gongdan.notify.services")
     except ImportError:
         return
-    from django.conf import settings
-
-    language = requester.language or settings.LANGUAGE_CODE
-    with translation.override(language):
-        message = gettext("工单 %(number)s「%(title)s」已处理完毕，请为本次服务评价：%(url)s") % {
-            "number": order.number,
-            "title": order.title,
-            "url": rating_url(order),
-        }
+    # The outbox words the message in the requester's language; its link is the rating page.
     notify_services.notify(
-        recipient=requester, template="rating_request", context={"message": message}
+        recipient=requester,
+        template="rating_request",
+        context={"link": rating_url(order)},
+        order=order,
     )
