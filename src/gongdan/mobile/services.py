@@ -9,6 +9,7 @@ import datetime
 import io
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, transaction
@@ -36,6 +37,16 @@ def _distance_to_machine(order: WorkOrder, position: Position | None) -> int | N
     if position is None or target is None:
         return None
     return round(haversine_m((position.lat, position.lng), target))
+
+
+def _remember_position(engineer: User, position: Position | None, at: datetime.datetime) -> None:
+    """Tell routing where the engineer is now, so "nearest" rules see the phone's fix
+    rather than a home base (same transaction as the depart/arrive)."""
+    if position is None or not apps.is_installed("gongdan.routing"):
+        return
+    from gongdan.routing.services import engineer_position_update
+
+    engineer_position_update(user=engineer, lat=position.lat, lng=position.lng, at=at)
 
 
 def _format_distance(metres: int) -> str:
@@ -72,6 +83,7 @@ def order_depart(
     wo.work_order_transition(
         order=order, actor=actor, action="depart", version=version, comment=note, at=now
     )
+    _remember_position(actor, position, now)
     return TravelRecord.objects.create(
         order=order,
         engineer=actor,
@@ -109,6 +121,7 @@ def order_arrive(
         comment=note,
         at=now,
     )
+    _remember_position(actor, position, now)
     return TravelRecord.objects.create(
         order=order,
         engineer=actor,

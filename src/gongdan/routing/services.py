@@ -133,6 +133,9 @@ def _order_position(order: WorkOrder) -> tuple[float, float] | None:
         pos = AssetPosition.objects.filter(asset_id=order.asset_id).first()
         if pos is not None:
             return pos.lat, pos.lng
+        # Else the equipment registry's coordinates (the machine's, or its site's).
+        if order.asset is not None and (where := order.asset.coordinates) is not None:
+            return where
     for value in (order.data or {}).values():
         if isinstance(value, dict) and {"lat", "lng"} <= value.keys():
             try:
