@@ -162,6 +162,26 @@ if REDIS_URL:
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# --- e-mail ---------------------------------------------------------------------
+# With an SMTP host, mail goes out through it; without one (the embedded default)
+# each message is written to a file under the data dir, so nothing is lost and an
+# administrator can see what would have been sent.
+SMTP_HOST = env("SMTP_HOST")
+if SMTP_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = SMTP_HOST
+    EMAIL_PORT = int(env("SMTP_PORT", "465" if env_bool("SMTP_SSL") else "25"))
+    EMAIL_HOST_USER = env("SMTP_USER")
+    EMAIL_HOST_PASSWORD = env("SMTP_PASSWORD")
+    EMAIL_USE_SSL = env_bool("SMTP_SSL")
+    EMAIL_USE_TLS = env_bool("SMTP_STARTTLS")
+    EMAIL_TIMEOUT = 20
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+DEFAULT_FROM_EMAIL = env("EMAIL_FROM", "gongdan <gongdan@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # --- i18n ----------------------------------------------------------------------
 LANGUAGE_CODE = env("LANGUAGE", "zh-hans")
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]

@@ -1,0 +1,59 @@
+"""Configuration by environment, with embedded defaults."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def read_settings(tmp_path: Path, **env: str) -> dict[str, object]:
+    code = (
+        "import json; from django.conf import settings as s; "
+        "print(json.dumps({k: str(getattr(s, k, '')) for k in "
+        "['EMAIL_BACKEND', 'EMAIL_HOST', 'EMAIL_PORT', 'EMAIL_FILE_PATH', 'TIME_ZONE', "
+        "'LANGUAGE_CODE', 'TASKS', 'DEBUG']}))"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("GONGDAN_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "gongdan.settings",
+            "GONGDAN_DATA_DIR": str(tmp_path),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_embedded_defaults(tmp_path):
+    values = read_settings(tmp_path)
+    assert values["TIME_ZONE"] == "Asia/Shanghai"
+    assert values["LANGUAGE_CODE"] == "zh-hans"
+    assert values["DEBUG"] == "False"
+    assert "django_tasks_db" in values["TASKS"]
+    # No SMTP server configured: mail is kept as files in the data dir.
+    assert values["EMAIL_BACKEND"].endswith("filebased.EmailBackend")
+    assert values["EMAIL_FILE_PATH"] == str(tmp_path / "mail")
+    assert (tmp_path / "secret_key").exists()
+
+
+def test_scale_path_and_smtp_come_from_the_environment(tmp_path):
+    values = read_settings(
+        tmp_path,
+        GONGDAN_SMTP_HOST="mail.example.test",
+        GONGDAN_SMTP_PORT="2525",
+        GONGDAN_REDIS_URL="redis://127.0.0.1:6379/0",
+        GONGDAN_TIME_ZONE="UTC",
+        GONGDAN_LANGUAGE="en",
+    )
+    assert values["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
+    assert (values["EMAIL_HOST"], values["EMAIL_PORT"]) == ("mail.example.test", "2525")
+    assert "django_tasks_rq" in values["TASKS"]
+    assert (values["TIME_ZONE"], values["LANGUAGE_CODE"]) == ("UTC", "en")
