@@ -50,4 +50,7 @@ def run_forever(interval: float, stop: Callable[[], bool] = lambda: False) -> No
         counts = tick()
         if any(counts.values()):
             log.info("tick: %s", counts)
-        time.sleep(interval)
+        # Sleep in short steps so a stop request is honoured within a second.
+        deadline = time.monotonic() + interval
+        while not stop() and time.monotonic() < deadline:
+            time.sleep(min(0.5, interval))
