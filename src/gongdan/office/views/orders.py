@@ -6,10 +6,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -223,7 +225,24 @@ def _order_context(
         "can_edit": permissions.can_edit(user, order),
         "can_assign": permissions.can_assign(user),
         "comment_error": comment_error,
+        **_neighbours(order),
     }
+
+
+def _neighbours(order: WorkOrder) -> dict[str, Any]:
+    """What other apps add to the order page: the parts cost panel (loaded by htmx from
+    the parts app) and, once resolved, the customer's rating link and QR."""
+    context: dict[str, Any] = {}
+    if apps.is_installed("gongdan.parts"):
+        context["parts_url"] = reverse("parts:order", args=[order.number])
+    if apps.is_installed("gongdan.portal") and order.resolved_at is not None:
+        from gongdan.assets.labels import qr_svg
+        from gongdan.portal.services import rating_url
+
+        context["rating_url"] = rating_url(order)
+        context["rating_qr"] = qr_svg(context["rating_url"], scale=4)
+        context["rated"] = hasattr(order, "rating")
+    return context
 
 
 def _order_or_404(request: HttpRequest, number: str) -> WorkOrder:
