@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from gongdan.core.models import Role, User
@@ -40,12 +41,12 @@ def check_lease() -> datetime.timedelta:
 
 def policy_for(order: WorkOrder) -> SlaPolicy | None:
     """The active policy for the order's type and priority; a type's own beats a global one."""
-    policies = SlaPolicy.objects.filter(is_active=True, priority=order.priority).select_related(
-        "calendar"
-    )
     return (
-        policies.filter(order_type=order.type_id).first()
-        or policies.filter(order_type__isnull=True).first()
+        SlaPolicy.objects.filter(is_active=True, priority=order.priority)
+        .filter(Q(order_type=order.type_id) | Q(order_type__isnull=True))
+        .select_related("calendar")
+        .order_by(F("order_type").asc(nulls_last=True), "pk")
+        .first()
     )
 
 

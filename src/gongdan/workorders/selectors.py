@@ -88,7 +88,12 @@ def work_order_list(
 
 def work_order_get(*, user: Any, number: str) -> WorkOrder:
     """One visible order by number; raises WorkOrder.DoesNotExist otherwise."""
-    return WorkOrder.objects.visible_to(user).with_related().get(number=number)
+    return (
+        WorkOrder.objects.visible_to(user)
+        .with_related()
+        .select_related("created_by", "entered_by")
+        .get(number=number)
+    )
 
 
 def work_order_events(*, order: WorkOrder) -> list[WorkOrderEvent]:

@@ -14,8 +14,7 @@ import filetype
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -164,13 +163,21 @@ def _clean_core(
 
 
 def _next_number(now: datetime.datetime) -> str:
-    """WO-<year>-<6 digits>. The UPDATE locks the year's row until commit, so two
-    creates never get the same number."""
+    """WO-<year>-<6 digits>, from one guarded UPDATE … RETURNING on the year's row."""
     year = timezone.localtime(now).year
-    OrderNumberSequence.objects.get_or_create(year=year)
-    OrderNumberSequence.objects.filter(year=year).update(last=F("last") + 1)
-    last = OrderNumberSequence.objects.filter(year=year).values_list("last", flat=True).get()
-    return f"WO-{year}-{last:06d}"
+    table = OrderNumberSequence._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last", [year])
+        row = cursor.fetchone()
+        if row is None:
+            # First order of the year: create the row (a racing create is absorbed by
+            # get_or_create's savepoint) and count from it.
+            OrderNumberSequence.objects.get_or_create(year=year)
+            cursor.execute(
+                f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last", [year]
+            )
+            row = cursor.fetchone()
+    return f"WO-{year}-{row[0]:06d}"
 
 
 # --- create --------------------------------------------------------------------
@@ -215,20 +222,34 @@ def work_order_create(
         existing = _idempotent_order(scope, idempotency_key)
         if existing is not None:
             return existing, False
+    priority = priority or order_type.default_priority
+    # Everything that only reads — the type's definition, validation — happens before
+    # the write transaction: on SQLite BEGIN IMMEDIATE takes the database's single
+    # write lock, and every other writer waits for as long as it is held.
+    state, cleaned = _validate_new(
+        order_type=order_type, title=title, priority=priority, description=description, data=data
+    )
+    now = created_at or timezone.now()
+    # The number comes from its own short transaction, so the year's counter row is
+    # locked for one statement, not for the whole create (routing, SLA, outbox). A
+    # create that fails after this leaves a gap; numbers stay unique and increasing.
+    number = _next_number(now)
     try:
         with transaction.atomic():
-            order = _create(
+            order = _insert(
+                number=number,
                 actor=actor,
                 order_type=order_type,
+                state=state,
+                cleaned=cleaned,
                 title=title,
-                priority=priority or order_type.default_priority,
+                priority=priority,
                 description=description,
                 asset=asset,
-                data=data,
                 customer=customer,
                 requester=requester,
                 on_behalf_of=on_behalf_of,
-                created_at=created_at,
+                now=now,
             )
             if idempotency_key:
                 IdempotencyKey.objects.create(scope=scope, key=idempotency_key, order=order)
@@ -239,39 +260,56 @@ def work_order_create(
             if existing is not None:
                 return existing, False
         raise
-    return order, True
+    # Receivers (routing, SLA) may have assigned it or set deadlines just now; one
+    # read brings the row back with everything callers show about it.
+    return WorkOrder.objects.with_related().select_related("created_by", "entered_by").get(
+        pk=order.pk
+    ), True
 
 
-def _create(
+def _validate_new(
     *,
-    actor: User,
     order_type: WorkOrderType,
     title: str,
     priority: str,
     description: str,
-    asset: Asset | None,
     data: dict[str, Any] | None,
-    customer: str,
-    requester: User | None,
-    on_behalf_of: User | None,
-    created_at: datetime.datetime | None,
-) -> WorkOrder:
+) -> tuple[WorkflowState, dict[str, Any]]:
     if not order_type.is_active:
         raise ValidationFailed(_("该工单类型已停用。"), {"type": _("该工单类型已停用。")})
     errors = _clean_core(title=title, priority=priority, description=description)
     state = order_type.initial_state()
+    cleaned: dict[str, Any] = {}
     try:
         cleaned = validate_order_data(order_type=order_type, data=data, state_key=state.key)
     except ValidationFailed as exc:
         errors.update(exc.errors)
     if errors:
         raise ValidationFailed(_("请检查标出的字段。"), errors)
-    now = created_at or timezone.now()
+    return state, cleaned
+
+
+def _insert(
+    *,
+    number: str,
+    actor: User,
+    order_type: WorkOrderType,
+    state: WorkflowState,
+    cleaned: dict[str, Any],
+    title: str,
+    priority: str,
+    description: str,
+    asset: Asset | None,
+    customer: str,
+    requester: User | None,
+    on_behalf_of: User | None,
+    now: datetime.datetime,
+) -> WorkOrder:
     origin = on_behalf_of or actor
     if requester is None and origin.role == "requester":
         requester = origin
     order = WorkOrder.objects.create(
-        number=_next_number(now),
+        number=number,
         type=order_type,
         title=title.strip(),
         description=description.strip(),
@@ -306,8 +344,6 @@ def _create(
         at=now,
     )
     signals.work_order_created.send(sender=WorkOrder, order=order, actor=actor, at=now)
-    # Receivers (routing, SLA) may have assigned it or set deadlines just now.
-    order.refresh_from_db()
     return order
 
 
