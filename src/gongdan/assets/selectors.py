@@ -11,10 +11,16 @@ from gongdan.workorders.models import WorkOrder
 from .models import Asset
 
 
-def asset_list(*, q: str = "", site: str = "") -> QuerySet[Asset]:
+def asset_list(
+    *, q: str = "", site: str = "", region: str = "", customer: str = ""
+) -> QuerySet[Asset]:
     qs = Asset.objects.select_related("site", "area", "line", "region")
     if site:
         qs = qs.filter(site__code=site)
+    if region:
+        qs = qs.filter(region__code=region)
+    if customer.strip():
+        qs = qs.filter(customer__icontains=customer.strip())
     if q.strip():
         text = q.strip()
         qs = qs.filter(

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from gongdan.core.errors import Forbidden, ValidationFailed
-from gongdan.core.models import User
+from gongdan.core.errors import Conflict, Forbidden, ValidationFailed
+from gongdan.core.models import Region, User
 
 from . import permissions
 from .models import Area, Asset, Line, Site
@@ -308,3 +308,174 @@ def asset_export(*, assets: QuerySet[Asset]) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+# --- one machine at a time (REST API) -----------------------------------------
+
+# What a caller may set on a machine; sites, areas, lines and regions are named
+# by code/name and resolved here, so callers never deal in database ids.
+ASSET_FIELDS = (
+    "code",
+    "name",
+    "site",
+    "area",
+    "line",
+    "location",
+    "region",
+    "customer",
+    "model",
+    "serial_number",
+    "manufacturer",
+    "installed_on",
+    "warranty_until",
+    "latitude",
+    "longitude",
+    "notes",
+    "is_active",
+)
+_TEXT_LIMITS = {
+    "code": 40,
+    "name": 200,
+    "location": 200,
+    "customer": 200,
+    "model": 100,
+    "serial_number": 100,
+    "manufacturer": 100,
+}
+
+
+def _resolve_asset_values(data: dict[str, Any], current: Asset | None) -> dict[str, Any]:
+    """Check ``data`` (only the keys present) and turn codes and names into rows; every
+    problem is reported at once, by field."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for key, limit in _TEXT_LIMITS.items():
+        if key in data:
+            values[key] = (data[key] or "").strip()
+            if len(values[key]) > limit:
+                errors[key] = _("不能超过 %(n)d 个字符。") % {"n": limit}
+    for key in ("code", "name"):
+        if key in values and not values[key]:
+            errors[key] = _("此项为必填。")
+    if "notes" in data:
+        values["notes"] = data["notes"] or ""
+    for key in ("installed_on", "warranty_until"):
+        if key in data:
+            values[key] = data[key]
+    if "is_active" in data:
+        if data["is_active"] is None:
+            errors["is_active"] = _("此项为必填。")
+        values["is_active"] = bool(data["is_active"])
+    for key, limit in (("latitude", 90), ("longitude", 180)):
+        if key in data:
+            try:
+                values[key] = _cell_decimal(data[key], -limit, limit)
+            except (InvalidOperation, ValueError):
+                errors[key] = _("应为 -%(limit)d 到 %(limit)d 之间的数字。") % {"limit": limit}
+    if "region" in data:
+        values["region"] = None
+        if data["region"]:
+            values["region"] = Region.objects.filter(code=data["region"]).first()
+            if values["region"] is None:
+                errors["region"] = _("未知的区域“%(code)s”。") % {"code": data["region"]}
+
+    # The hierarchy: a line lies in an area, an area in a site. Moving a machine to
+    # another site (or area) forgets the old area (or line) unless it is named again.
+    site = current.site if current else None
+    area = current.area if current else None
+    line = current.line if current else None
+    if "site" in data:
+        site = None
+        if data["site"]:
+            site = Site.objects.filter(code=data["site"]).first()
+            if site is None:
+                errors["site"] = _("未知的站点“%(site)s”。") % {"site": data["site"]}
+        if area is not None and area.site_id != (site.pk if site else None):
+            area = line = None
+        values["site"] = site
+    if "area" in data:
+        new_area = None
+        if data["area"] and site is None:
+            errors["area"] = _("填写了车间但没有站点。")
+        elif data["area"] and site is not None:
+            new_area = Area.objects.filter(site=site, name=data["area"]).first()
+            if new_area is None:
+                errors["area"] = _("站点“%(site)s”下没有车间“%(area)s”。") % {
+                    "site": site.code,
+                    "area": data["area"],
+                }
+        if new_area != area:
+            line = None
+        area = new_area
+    if "line" in data:
+        line = None
+        if data["line"] and area is None:
+            errors.setdefault("line", _("填写了产线但没有车间。"))
+        elif data["line"] and area is not None:
+            line = Line.objects.filter(area=area, name=data["line"]).first()
+            if line is None:
+                errors["line"] = _("车间“%(area)s”下没有产线“%(line)s”。") % {
+                    "area": area.name,
+                    "line": data["line"],
+                }
+    values["area"], values["line"] = area, line
+    # Like the ledger import: a machine takes its site's region and customer
+    # unless the caller says otherwise.
+    if site is not None and "site" in data:
+        if "region" not in data and site.region_id:
+            values["region"] = site.region
+        if "customer" not in data and current is None and site.customer:
+            values["customer"] = site.customer
+    if errors:
+        raise ValidationFailed(_("设备信息有误。"), errors)
+    return values
+
+
+def _refuse_duplicate(code: str, exclude: int | None = None) -> None:
+    taken = Asset.objects.filter(code=code)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
+    if taken.exists():
+        raise Conflict(
+            _("设备编号 %(code)s 已存在。") % {"code": code},
+            {"code": _("已存在。")},
+        )
+
+
+@transaction.atomic
+def asset_create(*, actor: User, data: dict[str, Any]) -> Asset:
+    """Register one machine. ``data`` uses the ledger's fields; site/area/line/region by
+    code or name. Raises ValidationFailed naming each bad field, Conflict for a code in use."""
+    if not permissions.can_manage_assets(actor):
+        raise Forbidden(_("只有管理员、调度和文员可以登记设备。"))
+    missing = {key: _("此项为必填。") for key in ("code", "name") if not data.get(key)}
+    if missing:
+        raise ValidationFailed(_("设备信息有误。"), missing)
+    values = _resolve_asset_values(data, None)
+    _refuse_duplicate(values["code"])
+    try:
+        with transaction.atomic():
+            return Asset.objects.create(**values)
+    except IntegrityError:
+        # Two requests registered the same code at once; the other one won.
+        _refuse_duplicate(values["code"])
+        raise
+
+
+@transaction.atomic
+def asset_update(*, actor: User, asset: Asset, data: dict[str, Any]) -> Asset:
+    """Change the fields present in ``data`` (a partial update); the rest stay as they are."""
+    if not permissions.can_manage_assets(actor):
+        raise Forbidden(_("只有管理员、调度和文员可以修改设备。"))
+    values = _resolve_asset_values(data, asset)
+    if "code" in values and values["code"] != asset.code:
+        _refuse_duplicate(values["code"], exclude=asset.pk)
+    for key, value in values.items():
+        setattr(asset, key, value)
+    try:
+        with transaction.atomic():
+            asset.save()
+    except IntegrityError:
+        _refuse_duplicate(asset.code, exclude=asset.pk)
+        raise
+    return asset
