@@ -120,6 +120,7 @@ def _register_routers() -> None:
     api.add_router("/work-orders", "gongdan.notify.api.order_router")
     api.add_router("/parts", "gongdan.parts.api.router")
     api.add_router("/assets", "gongdan.assets.api.router")
+    api.add_router("/sla", "gongdan.sla.api.router")
 
 
 _register_routers()

@@ -8,19 +8,30 @@ the pause bookkeeping and the escalations done live in OrderClock.
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, ProtectedError, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from pydantic import ValidationError as PydanticValidationError
 
+from gongdan.core.errors import Conflict, ValidationFailed
 from gongdan.core.models import Role, User
-from gongdan.workorders.models import EventKind, StateCategory, WorkOrder
+from gongdan.workorders.models import EventKind, StateCategory, WorkOrder, WorkOrderType
 from gongdan.workorders.services import event_record
 
 from .calendar import add_business_time, business_time_between
-from .models import EscalationStep, OrderClock, SlaPolicy, Target
+from .models import (
+    BusinessCalendar,
+    CalendarException,
+    EscalationStep,
+    OrderClock,
+    SlaPolicy,
+    Target,
+)
 
 DEADLINE_COLUMNS = {
     Target.RESPONSE: "response_due_at",
@@ -290,3 +301,174 @@ def requester_auto_reply(*, order: WorkOrder) -> None:
             order=order,
             urgent=True,
         )
+
+
+# --- configuration: calendars and policies (administrators) -------------------
+
+
+def _check_time(value: Any) -> datetime.time:
+    text = str(value or "")
+    hours, sep, minutes = text.partition(":")
+    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        raise ValueError(text)
+    return datetime.time(int(hours), int(minutes))
+
+
+def _clean_periods(periods: list[dict[str, Any]], errors: dict[str, str]) -> list[dict[str, Any]]:
+    cleaned: list[dict[str, Any]] = []
+    for n, item in enumerate(periods):
+        days = sorted(set(item.get("days") or []))
+        if not days or not set(days) <= set(range(7)):
+            errors[f"periods.{n}.days"] = _("应为 0–6 之间的星期（周一为 0），至少一天。")
+        for key in ("start", "end"):
+            try:
+                _check_time(item.get(key))
+            except ValueError:
+                errors[f"periods.{n}.{key}"] = _("时间格式应为 HH:MM，例如 08:30。")
+        if item.get("start") and item.get("start") == item.get("end"):
+            errors[f"periods.{n}.end"] = _("结束时间不能与开始时间相同。")
+        cleaned.append({"days": days, "start": item.get("start"), "end": item.get("end")})
+    return cleaned
+
+
+@transaction.atomic
+def business_calendar_save(
+    *, data: dict[str, Any], calendar: BusinessCalendar | None = None
+) -> BusinessCalendar:
+    """Create a calendar, or replace one (its periods and exceptions too), after checking
+    every period and exception; errors are named by field (``periods.0.start``)."""
+    errors: dict[str, str] = {}
+    code = (data.get("code") or "").strip()
+    name = (data.get("name") or "").strip()
+    if not code or not re.fullmatch(r"[-a-zA-Z0-9_]{1,40}", code):
+        errors["code"] = _("代码只能包含字母、数字、下划线和连字符，最多 40 个字符。")
+    elif (
+        BusinessCalendar.objects.filter(code=code)
+        .exclude(pk=calendar.pk if calendar else 0)
+        .exists()
+    ):
+        errors["code"] = _("代码 %(code)s 已被使用。") % {"code": code}
+    if not name or len(name) > 100:
+        errors["name"] = _("名称为必填，最多 100 个字符。")
+    periods = _clean_periods(data.get("periods") or [], errors)
+    exceptions: list[CalendarException] = []
+    seen: set[datetime.date] = set()
+    for n, item in enumerate(data.get("exceptions") or []):
+        day = item["date"]
+        if day in seen:
+            errors[f"exceptions.{n}.date"] = _("日期重复。")
+        seen.add(day)
+        start = end = None
+        if item.get("start") or item.get("end"):
+            try:
+                start, end = _check_time(item.get("start")), _check_time(item.get("end"))
+            except ValueError:
+                errors[f"exceptions.{n}.start"] = _("上班的例外日需同时填写开始和结束（HH:MM）。")
+        if start is not None and not item.get("is_working"):
+            errors[f"exceptions.{n}.is_working"] = _("不上班的日子不应填写时间。")
+        exceptions.append(
+            CalendarException(
+                date=day,
+                is_working=bool(item.get("is_working")),
+                start=start,
+                end=end,
+                note=(item.get("note") or "")[:200],
+            )
+        )
+    if errors:
+        raise ValidationFailed(_("工作日历有误。"), errors)
+    values = {
+        "code": code,
+        "name": name,
+        "periods": periods,
+        "follow_public_holidays": bool(data.get("follow_public_holidays", True)),
+        "is_default": bool(data.get("is_default", False)),
+    }
+    if calendar is None:
+        calendar = BusinessCalendar.objects.create(**values)
+    else:
+        for key, value in values.items():
+            setattr(calendar, key, value)
+        calendar.save()
+        calendar.exceptions.all().delete()
+    for exc in exceptions:
+        exc.calendar = calendar
+    CalendarException.objects.bulk_create(exceptions)
+    if calendar.is_default:
+        # One default: the new one takes over.
+        BusinessCalendar.objects.exclude(pk=calendar.pk).filter(is_default=True).update(
+            is_default=False
+        )
+    return calendar
+
+
+@transaction.atomic
+def business_calendar_delete(*, calendar: BusinessCalendar) -> None:
+    """Remove a calendar no policy or shift uses; refused with 409 while one does."""
+    try:
+        with transaction.atomic():
+            calendar.delete()
+    except ProtectedError:
+        raise Conflict(
+            _("该日历正被时限策略或人员班次使用，不能删除。"), {"calendar": _("使用中。")}
+        ) from None
+
+
+@transaction.atomic
+def sla_policy_save(*, data: dict[str, Any], policy: SlaPolicy | None = None) -> SlaPolicy:
+    """Create a policy, or replace one. Targets are positive minutes (at least one);
+    the calendar and the order type are named by code/key and must exist."""
+    errors: dict[str, str] = {}
+    name = (data.get("name") or "").strip()
+    if not name or len(name) > 100:
+        errors["name"] = _("名称为必填，最多 100 个字符。")
+    order_type = None
+    if data.get("order_type"):
+        order_type = WorkOrderType.objects.filter(key=data["order_type"]).first()
+        if order_type is None:
+            errors["order_type"] = _("未知的工单类型“%(key)s”。") % {"key": data["order_type"]}
+    calendar = None
+    if data.get("calendar"):
+        calendar = BusinessCalendar.objects.filter(code=data["calendar"]).first()
+        if calendar is None:
+            errors["calendar"] = _("未知的日历“%(code)s”。") % {"code": data["calendar"]}
+    targets = {f"{t}_minutes": data.get(f"{t}_minutes") for t in Target.values}
+    for key, minutes in targets.items():
+        if minutes is not None and minutes <= 0:
+            errors[key] = _("时限应为正整数（分钟）。")
+    if all(minutes is None for minutes in targets.values()):
+        errors["resolution_minutes"] = _("至少设置一项时限。")
+    escalations = data.get("escalations") or []
+    for n, step in enumerate(escalations):
+        try:
+            EscalationStep.model_validate(step)
+        except PydanticValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "step"
+            errors[f"escalations.{n}.{field}"] = _("升级步骤有误：%(detail)s") % {
+                "detail": first["msg"]
+            }
+    if errors:
+        raise ValidationFailed(_("时限策略有误。"), errors)
+    values = {
+        "name": name,
+        "order_type": order_type,
+        "priority": data["priority"],
+        "clock": data["clock"],
+        "calendar": calendar,
+        **targets,
+        "escalations": escalations,
+        "is_active": bool(data.get("is_active", True)),
+    }
+    if policy is None:
+        return SlaPolicy.objects.create(**values)
+    for key, value in values.items():
+        setattr(policy, key, value)
+    policy.save()
+    return policy
+
+
+@transaction.atomic
+def sla_policy_delete(*, policy: SlaPolicy) -> None:
+    """Remove a policy; running clocks keep their deadlines and stop escalating by it."""
+    policy.delete()
