@@ -200,3 +200,11 @@ def test_replacing_a_calendar_keeps_its_code_unique(plant: Any, api: Any, plant_
     )
     assert renamed.status_code == 200
     assert renamed.json()["name"] == "行政办公室"
+
+
+def test_errors_are_in_english_for_an_english_client(plant: Any, api: Any, plant_calendar: Any):
+    response = api(plant.admin).post(
+        "sla/policies", _policy(calendar="nights"), **{"Accept-Language": "en"}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"]["calendar"] == "Unknown calendar “nights”."
