@@ -315,7 +315,7 @@ def start_servers(engine: Engine) -> list[Server]:
 def wrk(server: Server, connections: int, seconds: float) -> dict[str, Any]:
     env = {**os.environ, "BENCH_BODY": server.body, "BENCH_AUTH": server.auth}
     out = sh(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s",
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "30s",
          "-s", str(BENCH / "wrk" / "post_json.lua"), server.url],
         env=env, capture_output=True,
     ).stdout  # fmt: skip

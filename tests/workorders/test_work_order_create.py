@@ -158,3 +158,22 @@ def test_events_cannot_be_changed_or_deleted(new_order):
         event.save()
     with pytest.raises(ImmutableError):
         event.delete()
+
+
+def test_a_field_added_to_the_type_applies_to_the_very_next_order(plant, new_order):
+    from gongdan.workorders.models import FieldDefinition, WorkOrderType
+
+    new_order()  # the type's definition is now cached in this process
+    FieldDefinition.objects.create(
+        order_type=plant.repair, key="shift", label_zh="班次", field_type="text", required=True
+    )
+    fresh_type = WorkOrderType.objects.get(pk=plant.repair.pk)
+    with pytest.raises(ValidationFailed) as exc:
+        work_order_create(
+            actor=plant.requester,
+            order_type=fresh_type,
+            title="x",
+            priority="blue",
+            data={"symptom": "other"},
+        )
+    assert set(exc.value.errors) == {"shift"}

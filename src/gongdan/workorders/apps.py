@@ -12,6 +12,8 @@ class WorkOrdersConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from . import definitions  # noqa: F401  (connects the cache's receivers)
+
         post_migrate.connect(_install_blueprints, sender=self)
 
 

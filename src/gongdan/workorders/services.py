@@ -30,6 +30,7 @@ from gongdan.core.errors import (
 from gongdan.core.models import User
 
 from . import permissions, signals
+from .definitions import type_definition
 from .fields import FieldValueError, is_empty
 from .models import (
     OPEN_CATEGORIES,
@@ -107,7 +108,7 @@ def validate_order_data(
         data = {}
     if not isinstance(data, dict):
         raise ValidationFailed(_("自定义字段应为对象。"), {"data": _("应为对象。")})
-    definitions = {d.key: d for d in order_type.fields.all()}
+    definitions = type_definition(order_type).fields
     errors: dict[str, str] = {}
     merged = dict(existing or {})
     for key, value in data.items():
@@ -278,7 +279,7 @@ def _validate_new(
     if not order_type.is_active:
         raise ValidationFailed(_("该工单类型已停用。"), {"type": _("该工单类型已停用。")})
     errors = _clean_core(title=title, priority=priority, description=description)
-    state = order_type.initial_state()
+    state = type_definition(order_type).initial_state
     cleaned: dict[str, Any] = {}
     try:
         cleaned = validate_order_data(order_type=order_type, data=data, state_key=state.key)
