@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, ProtectedError, Q
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import ValidationError as PydanticValidationError
@@ -52,13 +52,12 @@ def check_lease() -> datetime.timedelta:
 
 def policy_for(order: WorkOrder) -> SlaPolicy | None:
     """The active policy for the order's type and priority; a type's own beats a global one."""
-    return (
-        SlaPolicy.objects.filter(is_active=True, priority=order.priority)
-        .filter(Q(order_type=order.type_id) | Q(order_type__isnull=True))
-        .select_related("calendar")
-        .order_by(F("order_type").asc(nulls_last=True), "pk")
-        .first()
+    candidates = SlaPolicy.objects.filter(is_active=True, priority=order.priority).select_related(
+        "calendar"
     )
+    own = [p for p in candidates if p.order_type_id == order.type_id]
+    general = [p for p in candidates if p.order_type_id is None]
+    return min(own or general, key=lambda p: p.pk, default=None)
 
 
 def _elapsed_target(clock: OrderClock, policy: SlaPolicy, minutes: float) -> datetime.datetime:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models import ForeignKey
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -261,11 +262,26 @@ def work_order_create(
             if existing is not None:
                 return existing, False
         raise
-    # Receivers (routing, SLA) may have assigned it or set deadlines just now; one
-    # read brings the row back with everything callers show about it.
-    return WorkOrder.objects.with_related().select_related("created_by", "entered_by").get(
-        pk=order.pk
-    ), True
+    # Receivers (routing, SLA) may have assigned it or set deadlines just now.
+    _reload_columns(order)
+    return order, True
+
+
+def _reload_columns(order: WorkOrder) -> None:
+    """Re-read the row's columns in one plain query, keeping the related objects the
+    instance already holds unless their key changed (refresh_from_db would drop them
+    all, and a joined re-read cost more than the create's own INSERTs)."""
+    fields = WorkOrder._meta.concrete_fields
+    row = WorkOrder.objects.filter(pk=order.pk).values(*[f.attname for f in fields]).get()
+    for field in fields:
+        value = row[field.attname]
+        if (
+            isinstance(field, ForeignKey)
+            and getattr(order, field.attname) != value
+            and field.is_cached(order)
+        ):
+            field.delete_cached_value(order)
+        setattr(order, field.attname, value)
 
 
 def _validate_new(
