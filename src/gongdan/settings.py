@@ -121,7 +121,7 @@ SQLITE_PATH = DATA_DIR / "gongdan.sqlite3"
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{SQLITE_PATH}")
 # Persistent connections on both engines: opening one (and, on SQLite, running the
 # PRAGMAs below) per request cost more than the INSERTs of a whole create.
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=60)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the single writer; IMMEDIATE takes the write
     # lock at BEGIN so two writers queue on the busy timeout instead of one of

@@ -165,10 +165,11 @@ def _clean_core(
 
 
 def _next_number(now: datetime.datetime) -> str:
-    """WO-<year>-<6 digits>, from one guarded UPDATE … RETURNING on the year's row."""
+    """WO-<year>-<6 digits>, from one UPDATE … RETURNING on the year's row; call it
+    inside a transaction (the row stays locked until that commits)."""
     year = timezone.localtime(now).year
     table = OrderNumberSequence._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last", [year])
         row = cursor.fetchone()
         if row is None:
@@ -232,14 +233,19 @@ def work_order_create(
         order_type=order_type, title=title, priority=priority, description=description, data=data
     )
     now = created_at or timezone.now()
-    # The number comes from its own short transaction, so the year's counter row is
-    # locked for one statement, not for the whole create (routing, SLA, outbox). A
-    # create that fails after this leaves a gap; numbers stay unique and increasing.
-    number = _next_number(now)
+    # On PostgreSQL the number comes from its own short transaction, so the year's
+    # counter row is locked for one statement rather than the whole create (routing,
+    # SLA, outbox) and concurrent creates overlap; a create that fails afterwards
+    # leaves a gap, numbers stay unique and increasing. SQLite has one write lock for
+    # the whole database anyway, so there the number is taken inside the create.
+    number = None
+    if connection.vendor != "sqlite":
+        with transaction.atomic():
+            number = _next_number(now)
     try:
         with transaction.atomic():
             order = _insert(
-                number=number,
+                number=number or _next_number(now),
                 actor=actor,
                 order_type=order_type,
                 state=state,
