@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Body, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import BaseModel
 
 from gongdan.assets.models import Asset
 from gongdan.core.errors import Forbidden, NotFound, ValidationFailed
@@ -27,7 +28,9 @@ router = Router(tags=["work orders"])
 # --- schemas -------------------------------------------------------------------
 
 
-class UserRef(Schema):
+# Responses are plain pydantic models: ninja's Schema resolves every attribute
+# through a Django-aware getter, which cost a quarter of a list request.
+class UserRef(BaseModel):
     username: str
     name: str
 
@@ -54,7 +57,7 @@ class WorkOrderPatch(Schema):
     data: dict[str, Any] | None = None
 
 
-class WorkOrderOut(Schema):
+class WorkOrderOut(BaseModel):
     number: str
     type: str
     type_name: str
@@ -87,7 +90,7 @@ class WorkOrderOut(Schema):
     url: str
 
 
-class WorkOrderPage(Schema):
+class WorkOrderPage(BaseModel):
     count: int
     page: int
     page_size: int
@@ -125,7 +128,7 @@ class AssignIn(Schema):
     reason: str = ""
 
 
-class TransitionOut(Schema):
+class TransitionOut(BaseModel):
     key: str
     name: str
     to: str
@@ -133,7 +136,7 @@ class TransitionOut(Schema):
     requires_comment: bool
 
 
-class EventOut(Schema):
+class EventOut(BaseModel):
     id: int
     kind: str
     action: str
@@ -150,7 +153,7 @@ class CommentIn(Schema):
     on_behalf_of: str | None = None
 
 
-class CommentOut(Schema):
+class CommentOut(BaseModel):
     id: int
     author: UserRef | None
     on_behalf_of: UserRef | None
@@ -158,7 +161,7 @@ class CommentOut(Schema):
     created_at: datetime.datetime
 
 
-class AttachmentOut(Schema):
+class AttachmentOut(BaseModel):
     id: int
     name: str
     content_type: str
@@ -171,7 +174,7 @@ class AttachmentOut(Schema):
     created_at: datetime.datetime
 
 
-class ErrorOut(Schema):
+class ErrorOut(BaseModel):
     code: str
     message: str
     errors: dict[str, str]
