@@ -199,12 +199,14 @@ def compute_metrics(
 
     first_time = [f for f in resolved if f.visits <= 1 and not f.reopens and not f.repeated]
     m.ftf = Rate(len(put("ftf", (f.id for f in first_time))), len(resolved))
-    put("not_ftf", (f.id for f in resolved if f not in first_time))
+    first_time_ids = {f.id for f in first_time}
+    put("not_ftf", (f.id for f in resolved if f.id not in first_time_ids))
 
     measured = [f for f in resolved if f.resolution_due_at is not None]
     met = [f for f in measured if f.resolved_at <= f.resolution_due_at]  # type: ignore[operator]
     put("sla_measured", (f.id for f in measured))
-    put("sla_missed", (f.id for f in measured if f not in met))
+    met_ids = {f.id for f in met}
+    put("sla_missed", (f.id for f in measured if f.id not in met_ids))
     m.sla = Rate(len(put("sla_met", (f.id for f in met))), len(measured))
 
     closed = [

@@ -12,6 +12,7 @@ Everything here is pure: functions take a ``CalendarSpec`` (or a
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -92,6 +93,7 @@ def resolve(calendar: BusinessCalendar | CalendarSpec | None) -> CalendarSpec:
     return calendar.spec()
 
 
+@functools.lru_cache(maxsize=4096)
 def _public_day(day: datetime.date) -> str:
     """ "holiday" for a public holiday, "adjusted" for a 调休 working day on a weekend,
     "" otherwise — also where the package has no data (the weekly hours decide)."""
