@@ -180,3 +180,35 @@ def test_raising_the_priority_switches_to_the_red_policy_and_keeps_elapsed_time(
     # The clock still started at 08:00; the red policy counts 4 h around the clock.
     assert order.resolution_due_at == at(2025, 6, 16, 12, 0)
     assert OrderClock.objects.get(order=order).policy.priority == "red"
+
+
+def test_rebuilding_a_clock_replays_the_pauses_of_an_order_older_than_its_policy(
+    plant, new_order, day_shift
+):
+    from gongdan.sla.services import sla_clock_rebuild
+
+    # Opened Monday 08:00 with no policy; waited for parts 09:00–11:00.
+    with mock.patch("django.utils.timezone.now", return_value=at(2025, 6, 16, 8, 0)):
+        order = new_order()
+    transition(order, plant.wang, "accept", at(2025, 6, 16, 8, 30))
+    transition(order, plant.wang, "arrive", at(2025, 6, 16, 8, 45))
+    transition(order, plant.wang, "wait_parts", at(2025, 6, 16, 9, 0), comment="缺接触器")
+    transition(order, plant.wang, "resume", at(2025, 6, 16, 11, 0))
+    order.refresh_from_db()
+    assert order.resolution_due_at is None
+    SlaPolicy.objects.create(
+        name="维修·黄色",
+        order_type=plant.repair,
+        priority="yellow",
+        clock="business",
+        calendar=day_shift,
+        resolution_minutes=4 * 60,
+        escalations=[{"target": "resolution", "percent": 50, "notify": ["assignee"]}],
+    )
+    clock = sla_clock_rebuild(order=order, now=at(2025, 6, 16, 11, 5))
+    order.refresh_from_db()
+    # Four working hours from 08:00 plus the two paused: 14:00.
+    assert order.resolution_due_at == at(2025, 6, 16, 14, 0)
+    # The 50% reminder (10:00 + pause = 12:00) is still ahead, so it stays pending.
+    assert clock is not None and clock.steps_done == []
+    assert clock.next_check_at == at(2025, 6, 16, 12, 0)

@@ -60,3 +60,11 @@ def extend(context: dict[str, Any]) -> None:
                 "escalations": LADDER,
             },
         )
+    # The history was replayed before these policies existed: give every demo order
+    # the deadlines it would have had, so the reports can tell late from on time.
+    from gongdan.workorders.models import WorkOrder
+
+    from .services import sla_clock_rebuild
+
+    for order in WorkOrder.objects.filter(sla_clock__isnull=True).select_related("type"):
+        sla_clock_rebuild(order=order)

@@ -146,6 +146,45 @@ def sla_clock_update(*, order: WorkOrder, at: datetime.datetime | None = None) -
 
 
 @transaction.atomic
+def sla_clock_rebuild(
+    *, order: WorkOrder, now: datetime.datetime | None = None
+) -> OrderClock | None:
+    """Recompute an order's clock from its events under today's policy — for orders
+    that existed before any policy did (imported history, the demo) or after a
+    policy changed. Pauses are replayed from the waiting states in the timeline.
+    Escalation steps already due are taken as done: rebuilding must not fire a
+    burst of reminders about the past."""
+    now = now or timezone.now()
+    OrderClock.objects.filter(order_id=order.pk).delete()
+    policy = policy_for(order)
+    if policy is None:
+        return None
+    clock = OrderClock(order=order, policy=policy, started_at=order.created_at)
+    waiting = set(
+        order.type.states.filter(category=StateCategory.WAITING).values_list("key", flat=True)
+    )
+    spec = policy.calendar_spec()
+    since: datetime.datetime | None = None
+    changes = order.events.exclude(to_state="").order_by("created_at", "id")
+    for at, state in changes.values_list("created_at", "to_state"):
+        if state in waiting and since is None:
+            since = at
+        elif state not in waiting and since is not None:
+            clock.paused_seconds += business_time_between(
+                since, max(at, since), spec
+            ).total_seconds()
+            since = None
+    clock.paused_at = since
+    clock.steps_done = [
+        step.key
+        for step in policy.ladder()
+        if (due := _step_due(clock, step)) is not None and due <= now
+    ]
+    _write(clock, order)
+    return clock
+
+
+@transaction.atomic
 def sla_clock_reprioritize(*, order: WorkOrder) -> None:
     """A new priority can mean another policy: the targets follow it, time already
     run (and paused) stays as it was."""
