@@ -7,6 +7,7 @@ retry on a weak signal return the order the first submission made.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongdan.assets.models import Asset
@@ -241,7 +243,14 @@ def _int_in(value: Any, low: int, high: int) -> int | None:
 
 
 @transaction.atomic
-def rating_submit(*, token: str, stars: Any, recommend: Any, comment: str = "") -> Rating:
+def rating_submit(
+    *,
+    token: str,
+    stars: Any,
+    recommend: Any,
+    comment: str = "",
+    at: datetime.datetime | None = None,
+) -> Rating:
     """Record the customer's rating, once per order, as a row and as a *rating* event."""
     order = rating_order(token)
     errors: dict[str, str] = {}
@@ -262,7 +271,11 @@ def rating_submit(*, token: str, stars: Any, recommend: Any, comment: str = "") 
     try:
         with transaction.atomic():
             rating = Rating.objects.create(
-                order=order, stars=star_value, recommend=recommend_value, comment=comment
+                order=order,
+                stars=star_value,
+                recommend=recommend_value,
+                comment=comment,
+                created_at=at or timezone.now(),
             )
     except IntegrityError:
         raise AlreadyRated(_("这张工单已经评价过了，谢谢！"), {"token": _("已评价。")})
