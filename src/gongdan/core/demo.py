@@ -16,6 +16,7 @@ called after the base demo and must itself be idempotent.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import importlib
 import importlib.util
@@ -751,6 +752,16 @@ def _asset_region(code: str | None) -> str:
 _replaying: ContextVar[bool] = ContextVar("gongdan_demo_replaying", default=False)
 
 
+@contextlib.contextmanager
+def replaying() -> Iterator[None]:
+    """Replay past events through the services without messaging anyone (see below)."""
+    token = _replaying.set(True)
+    try:
+        yield
+    finally:
+        _replaying.reset(token)
+
+
 def replaying_history() -> bool:
     """True while the demo replays past events through the services.
 
@@ -826,12 +837,9 @@ def demo_load(
     types = {t.key: t for t in WorkOrderType.objects.all()}
     played = 0
     if not demo_loaded():
-        token = _replaying.set(True)
-        try:
+        with replaying():
             for plan in demo_plan(weeks=weeks, seed=seed, now=now):
                 played += _play(plan, users, assets, types, now, note)
-        finally:
-            _replaying.reset(token)
     context: dict[str, Any] = {
         "users": users,
         "assets": assets,

@@ -4,13 +4,17 @@ the three-level approval chain, and requisitions at every stage on open demo ord
 from __future__ import annotations
 
 import datetime
+import random
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
+from gongdan.core.demo import replaying
+from gongdan.core.errors import ServiceError
 from gongdan.core.models import Role, User
-from gongdan.workorders.models import OPEN_CATEGORIES, WorkOrder
+from gongdan.workorders.models import OPEN_CATEGORIES, StateCategory, WorkOrder, WorkOrderEvent
 
 from . import services
 from .models import ApprovalRule, ApproverKind, Part, Warehouse
@@ -107,6 +111,8 @@ def extend(context: dict[str, Any]) -> None:
             approver_user=managers[-1],
         )
     _requisitions(context, keeper, now)
+    with replaying():
+        _history(keeper)
 
 
 def _requisitions(context: dict[str, Any], keeper: User, now: datetime.datetime) -> None:
@@ -184,3 +190,63 @@ def _requisitions(context: dict[str, Any], keeper: User, now: datetime.datetime)
                 reason="未使用",
                 at=moment + datetime.timedelta(hours=2),
             )
+
+
+def _history(keeper: User, limit: int = 40) -> None:
+    """Parts for past orders that waited for them — requested when the order went to
+    "waiting for parts", approved along the chain, issued and received — so parts cost
+    and request-to-approval time have a history to show."""
+    waits = (
+        WorkOrderEvent.objects.filter(
+            kind="transition", action="wait_parts", order__resolved_at__isnull=False
+        )
+        .select_related("order", "actor")
+        .order_by("created_at")
+    )
+    parts = list(Part.objects.order_by("code"))
+    for event in waits[:limit]:
+        order, engineer = event.order, event.actor
+        if engineer is None or not parts:
+            continue
+        rng = random.Random(order.number)
+        # The order was waiting at that moment, whatever it is now.
+        order.state_category = StateCategory.WAITING
+        moment = event.created_at + datetime.timedelta(minutes=rng.randint(3, 15))
+        try:
+            with transaction.atomic():
+                requisition = services.requisition_create(
+                    actor=engineer,
+                    order=order,
+                    lines=[services.LineIn(part=rng.choice(parts), quantity=rng.randint(1, 2))],
+                    at=moment,
+                )
+                for step in requisition.steps.order_by("position"):
+                    approver = (
+                        step.approver
+                        or User.objects.filter(role=step.approver_role, is_active=True).first()
+                    )
+                    if approver is None:
+                        raise ServiceError("no approver")
+                    moment += datetime.timedelta(minutes=rng.choice([12, 25, 40, 70, 150]))
+                    requisition.refresh_from_db()
+                    services.requisition_decide(
+                        actor=approver,
+                        requisition=requisition,
+                        step=step,
+                        approve=True,
+                        version=requisition.version,
+                        comment="同意",
+                        at=moment,
+                    )
+                moment += datetime.timedelta(minutes=20)
+                requisition.refresh_from_db()
+                services.requisition_issue(
+                    actor=keeper, requisition=requisition, version=requisition.version, at=moment
+                )
+                requisition.refresh_from_db()
+                services.requisition_receive(
+                    actor=engineer, requisition=requisition, version=requisition.version, at=moment
+                )
+        except ServiceError:
+            # Out of stock or no one to sign: that order simply had no requisition.
+            continue
