@@ -1,0 +1,244 @@
+"""Opening an order: validation, its number, the insert, idempotent retries."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import ForeignKey
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongdan.assets.models import Asset
+from gongdan.core.errors import (
+    Forbidden,
+    ValidationFailed,
+)
+from gongdan.core.models import User
+
+from .. import permissions, signals
+from ..definitions import type_definition
+from ..models import (
+    PRIORITY_RANK,
+    EventKind,
+    IdempotencyKey,
+    OrderNumberSequence,
+    Priority,
+    WorkflowState,
+    WorkOrder,
+    WorkOrderType,
+)
+from .common import (
+    clean_core,
+    event_record,
+    validate_order_data,
+)
+
+# --- numbers -------------------------------------------------------------------
+
+
+def _next_number(now: datetime.datetime) -> str:
+    """WO-<year>-<6 digits>, from one UPDATE … RETURNING on the year's row; call it
+    inside a transaction (the row stays locked until that commits)."""
+    year = timezone.localtime(now).year
+    table = OrderNumberSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last", [year])
+        row = cursor.fetchone()
+        if row is None:
+            # First order of the year: create the row (a racing create is absorbed by
+            # get_or_create's savepoint) and count from it.
+            OrderNumberSequence.objects.get_or_create(year=year)
+            cursor.execute(
+                f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last", [year]
+            )
+            row = cursor.fetchone()
+    return f"WO-{year}-{row[0]:06d}"
+
+
+# --- create --------------------------------------------------------------------
+
+
+def _idempotent_order(scope: str, key: str) -> WorkOrder | None:
+    hit = IdempotencyKey.objects.filter(scope=scope, key=key).select_related("order").first()
+    return hit.order if hit else None
+
+
+def work_order_create(
+    *,
+    actor: User,
+    order_type: WorkOrderType,
+    title: str,
+    priority: str | None = None,
+    description: str = "",
+    asset: Asset | None = None,
+    data: dict[str, Any] | None = None,
+    customer: str = "",
+    requester: User | None = None,
+    on_behalf_of: User | None = None,
+    idempotency_key: str | None = None,
+    idempotency_scope: str | None = None,
+    created_at: datetime.datetime | None = None,
+) -> tuple[WorkOrder, bool]:
+    """Open an order. Returns (order, created); a repeated idempotency key returns the
+    order the first request made and ``created`` False."""
+    if not permissions.can_create(actor):
+        raise Forbidden(_("您的角色不能创建工单。"))
+    if on_behalf_of is not None and on_behalf_of != actor:
+        if not permissions.can_act_on_behalf(actor):
+            raise Forbidden(_("只有文员、调度和管理员可以代他人录入工单。"))
+    else:
+        on_behalf_of = None
+    scope = idempotency_scope or f"user:{actor.pk}"
+    if idempotency_key:
+        if len(idempotency_key) > 100:
+            raise ValidationFailed(
+                _("Idempotency-Key 过长。"), {"Idempotency-Key": _("不能超过 100 个字符。")}
+            )
+        existing = _idempotent_order(scope, idempotency_key)
+        if existing is not None:
+            return existing, False
+    priority = priority or order_type.default_priority
+    # Everything that only reads — the type's definition, validation — happens before
+    # the write transaction: on SQLite BEGIN IMMEDIATE takes the database's single
+    # write lock, and every other writer waits for as long as it is held.
+    state, cleaned = _validate_new(
+        order_type=order_type, title=title, priority=priority, description=description, data=data
+    )
+    now = created_at or timezone.now()
+    # On PostgreSQL the number comes from its own short transaction, so the year's
+    # counter row is locked for one statement rather than the whole create (routing,
+    # SLA, outbox) and concurrent creates overlap; a create that fails afterwards
+    # leaves a gap, numbers stay unique and increasing. SQLite has one write lock for
+    # the whole database anyway, so there the number is taken inside the create.
+    number = None
+    if connection.vendor != "sqlite":
+        with transaction.atomic():
+            number = _next_number(now)
+    try:
+        with transaction.atomic():
+            order = _insert(
+                number=number or _next_number(now),
+                actor=actor,
+                order_type=order_type,
+                state=state,
+                cleaned=cleaned,
+                title=title,
+                priority=priority,
+                description=description,
+                asset=asset,
+                customer=customer,
+                requester=requester,
+                on_behalf_of=on_behalf_of,
+                now=now,
+            )
+            if idempotency_key:
+                IdempotencyKey.objects.create(scope=scope, key=idempotency_key, order=order)
+    except IntegrityError:
+        # A concurrent request with the same key won the race; return its order.
+        if idempotency_key:
+            existing = _idempotent_order(scope, idempotency_key)
+            if existing is not None:
+                return existing, False
+        raise
+    # Receivers (routing, SLA) may have assigned it or set deadlines just now.
+    _reload_columns(order)
+    return order, True
+
+
+def _reload_columns(order: WorkOrder) -> None:
+    """Re-read the row's columns in one plain query, keeping the related objects the
+    instance already holds unless their key changed (refresh_from_db would drop them
+    all, and a joined re-read cost more than the create's own INSERTs)."""
+    fields = WorkOrder._meta.concrete_fields
+    row = WorkOrder.objects.filter(pk=order.pk).values(*[f.attname for f in fields]).get()
+    for field in fields:
+        value = row[field.attname]
+        if (
+            isinstance(field, ForeignKey)
+            and getattr(order, field.attname) != value
+            and field.is_cached(order)
+        ):
+            field.delete_cached_value(order)
+        setattr(order, field.attname, value)
+
+
+def _validate_new(
+    *,
+    order_type: WorkOrderType,
+    title: str,
+    priority: str,
+    description: str,
+    data: dict[str, Any] | None,
+) -> tuple[WorkflowState, dict[str, Any]]:
+    if not order_type.is_active:
+        raise ValidationFailed(_("该工单类型已停用。"), {"type": _("该工单类型已停用。")})
+    errors = clean_core(title=title, priority=priority, description=description)
+    state = type_definition(order_type).initial_state
+    cleaned: dict[str, Any] = {}
+    try:
+        cleaned = validate_order_data(order_type=order_type, data=data, state_key=state.key)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(_("请检查标出的字段。"), errors)
+    return state, cleaned
+
+
+def _insert(
+    *,
+    number: str,
+    actor: User,
+    order_type: WorkOrderType,
+    state: WorkflowState,
+    cleaned: dict[str, Any],
+    title: str,
+    priority: str,
+    description: str,
+    asset: Asset | None,
+    customer: str,
+    requester: User | None,
+    on_behalf_of: User | None,
+    now: datetime.datetime,
+) -> WorkOrder:
+    origin = on_behalf_of or actor
+    if requester is None and origin.role == "requester":
+        requester = origin
+    order = WorkOrder.objects.create(
+        number=number,
+        type=order_type,
+        title=title.strip(),
+        description=description.strip(),
+        priority=priority,
+        priority_rank=PRIORITY_RANK[Priority(priority)],
+        asset=asset,
+        customer=customer or (asset.customer if asset else ""),
+        requester=requester,
+        created_by=origin,
+        entered_by=actor if on_behalf_of else None,
+        region=asset.region if asset and asset.region_id else origin.region,
+        state=state,
+        state_category=state.category,
+        data=cleaned,
+        created_at=now,
+        updated_at=now,
+    )
+    event_record(
+        order=order,
+        kind=EventKind.CREATED,
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        to_state=state.key,
+        data={
+            "after": {
+                "title": order.title,
+                "priority": order.priority,
+                "asset": asset.code if asset else None,
+                "data": cleaned,
+            }
+        },
+        at=now,
+    )
+    signals.work_order_created.send(sender=WorkOrder, order=order, actor=actor, at=now)
+    return order
