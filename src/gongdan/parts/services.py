@@ -56,6 +56,14 @@ class OutOfStock(Conflict):
 # --- small helpers ---------------------------------------------------------------
 
 
+def _wrong_status(requisition: Requisition, message: str, field_message: str) -> Conflict:
+    """The 409 for an action the requisition's current status does not allow;
+    ``message`` names the action and takes the status as %(status)s."""
+    return Conflict(
+        message % {"status": requisition.get_status_display()}, {"status": field_message}
+    )
+
+
 def clean_quantity(value: Any, field: str = "quantity", *, allow_negative: bool = False) -> Decimal:
     """A positive (or, for adjustments, non-zero) quantity with at most two decimals."""
     try:
@@ -752,10 +760,8 @@ def requisition_issue(
         raise Forbidden(_("只有仓库管理员可以发料。"))
     requisition = _lock(requisition, version)
     if requisition.status != RequisitionStatus.APPROVED:
-        raise Conflict(
-            _("领料单状态为“%(status)s”，不能发料。")
-            % {"status": requisition.get_status_display()},
-            {"status": _("当前状态不允许发料。")},
+        raise _wrong_status(
+            requisition, _("领料单状态为“%(status)s”，不能发料。"), _("当前状态不允许发料。")
         )
     now = at or timezone.now()
     # Claim the requisition first: a second keeper pressing "issue" at the same
@@ -811,10 +817,8 @@ def requisition_receive(
     if not permissions.can_receive(actor, requisition):
         raise Forbidden(_("只有申请人或工单处理人可以签收。"))
     if requisition.status != RequisitionStatus.ISSUED:
-        raise Conflict(
-            _("领料单状态为“%(status)s”，不能签收。")
-            % {"status": requisition.get_status_display()},
-            {"status": _("当前状态不允许签收。")},
+        raise _wrong_status(
+            requisition, _("领料单状态为“%(status)s”，不能签收。"), _("当前状态不允许签收。")
         )
     now = at or timezone.now()
     _guarded_save(
@@ -839,10 +843,8 @@ def requisition_return(
         raise Forbidden(_("只有仓库管理员可以办理退库。"))
     requisition = _lock(requisition, version)
     if requisition.status not in (RequisitionStatus.ISSUED, RequisitionStatus.RECEIVED):
-        raise Conflict(
-            _("领料单状态为“%(status)s”，不能退库。")
-            % {"status": requisition.get_status_display()},
-            {"status": _("当前状态不允许退库。")},
+        raise _wrong_status(
+            requisition, _("领料单状态为“%(status)s”，不能退库。"), _("当前状态不允许退库。")
         )
     reason = _text(reason, "reason", 300)
     lines = {line.pk: line for line in requisition.lines.select_related("part")}
@@ -918,10 +920,8 @@ def requisition_cancel(
     if actor.pk != requisition.requester_id and not permissions.can_configure(actor):
         raise Forbidden(_("只有申请人可以撤销领料单。"))
     if not requisition.is_open:
-        raise Conflict(
-            _("领料单状态为“%(status)s”，不能撤销。")
-            % {"status": requisition.get_status_display()},
-            {"status": _("当前状态不允许撤销。")},
+        raise _wrong_status(
+            requisition, _("领料单状态为“%(status)s”，不能撤销。"), _("当前状态不允许撤销。")
         )
     reason = _text(reason, "reason", 300)
     now = at or timezone.now()
