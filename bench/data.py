@@ -17,6 +17,8 @@ from typing import Any
 
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from gongdan.assets.models import Asset
@@ -96,7 +98,42 @@ def seed_people() -> People:
         )
     assets = list(Asset.objects.filter(code__startswith="IMM-").order_by("code"))
     _, token = api_token_create(user=dispatcher, name="bench")
+    seed_config()
     return People(dispatcher, engineers, requesters, assets, token)
+
+
+def seed_config() -> None:
+    """What a plant configures before the first order, so that a create takes the
+    full path: an SLA policy per priority (deadlines on the order), a routing rule
+    that gives red orders to the least-loaded engineer of the machine's region
+    (assignment, a routing event), and engineers with e-mail (an outbox row)."""
+    from gongdan.routing.models import RoutingRule
+    from gongdan.sla.models import SlaPolicy
+
+    for priority, response, resolution in (("red", 15, 240), ("yellow", 60, 960),
+                                           ("blue", 480, 2400)):  # fmt: skip
+        SlaPolicy.objects.get_or_create(
+            order_type=None,
+            priority=priority,
+            defaults={
+                "name": f"bench {priority}",
+                "clock": "24x7",
+                "response_minutes": response,
+                "resolution_minutes": resolution,
+                "escalations": [{"target": "response", "percent": 100, "notify": ["supervisor"]}],
+            },
+        )
+    RoutingRule.objects.get_or_create(
+        name="红色 → 同区域负荷最低",
+        defaults={
+            "position": 10,
+            "condition": {"field": "priority", "op": "eq", "value": "red"},
+            "action": {"region": "order", "strategy": "least_loaded"},
+        },
+    )
+    User.objects.filter(role=Role.ENGINEER, email="").update(
+        email=Concat(F("username"), Value("@example.invalid"))
+    )
 
 
 def _user(username: str, role: str, name: str, **extra: Any) -> User:

@@ -43,7 +43,7 @@ HELPDESK_VENV = WORK / "venv-helpdesk"
 TOOLS_VENV = WORK / "venv-tools"
 PY_SPY = "py-spy==0.4.3"
 WORKERS, THREADS = 2, 4
-PORTS = {"gongdan": 8781, "helpdesk": 8782, "limit": 8783, "gongdan-persistent": 8784}
+PORTS = {"gongdan": 8781, "helpdesk": 8782, "limit": 8783}
 
 
 def log(message: str) -> None:
@@ -293,19 +293,6 @@ def start_servers(engine: Engine) -> list[Server]:
     limit.proc = gunicorn(VENV, "limit_site.wsgi:application", PORTS["limit"], lenv,
                           logs / "limit.log")  # fmt: skip
     servers = [gongdan, helpdesk, limit]
-    if engine.name == "sqlite":
-        # The same gongdan with persistent connections (see bench/settings_persistent.py)
-        # and the limit with the same change: the fix proposed for SQLite, measured.
-        penv = {**genv, "DJANGO_SETTINGS_MODULE": "bench.settings_persistent"}
-        persistent = Server(
-            "gongdan-persistent",
-            gongdan.url.replace(str(PORTS["gongdan"]), str(PORTS["gongdan-persistent"])),
-            gongdan.body,
-            gongdan.auth,
-        )
-        persistent.proc = gunicorn(VENV, "gongdan.wsgi:application", PORTS["gongdan-persistent"],
-                                   penv, logs / "gongdan-persistent.log")  # fmt: skip
-        servers.append(persistent)
     for server in servers:
         assert server.proc is not None
         wait_port(int(server.url.split(":")[2].split("/")[0]), server.proc)
@@ -469,7 +456,7 @@ def report(engine: Engine, create: dict[str, Any] | None, lists: dict[str, Any] 
         out.append("|---:|---|---:|---:|---:|---:|---:|---:|")
         by = {(r["system"], r["connections"]): r for r in create["rows"]}
         for connections in sorted({r["connections"] for r in create["rows"]}):
-            for name in ("gongdan", "helpdesk", "limit", "gongdan-persistent"):
+            for name in ("gongdan", "helpdesk", "limit"):
                 r = by.get((name, connections))
                 if r is None:
                     continue

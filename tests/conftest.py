@@ -16,6 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from gongdan.assets.models import Asset
+from gongdan.core.cache import clear_all
 from gongdan.core.models import Region, Role, Skill, Team, User, UserSkill
 from gongdan.core.services import api_token_create
 from gongdan.workorders.models import WorkOrderType
@@ -41,6 +42,8 @@ def require_service(name: str, reachable: bool, how: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings: Any, tmp_path: Any) -> None:
+    # A test's rolled-back configuration must not outlive it in the process caches.
+    clear_all()
     settings.MEDIA_ROOT = str(tmp_path / "media")
     # Hashing a dozen fixture passwords with PBKDF2 would dominate the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

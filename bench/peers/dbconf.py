@@ -1,7 +1,7 @@
 """One database configuration for every project the benchmark serves.
 
 The peers get exactly what gongdan's settings give itself — SQLite in WAL mode
-with IMMEDIATE transactions and a busy timeout, or PostgreSQL with persistent
+with IMMEDIATE transactions and a busy timeout, or PostgreSQL, both with persistent
 connections — so a ratio compares the code, not the database settings.
 """
 
@@ -19,7 +19,7 @@ def database() -> dict[str, Any]:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": name,
-            "CONN_MAX_AGE": int(os.environ.get("BENCH_SQLITE_CONN_MAX_AGE", "0")),
+            "CONN_MAX_AGE": 60,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,

@@ -1,7 +1,7 @@
 """Writing to the outbox and delivering from it.
 
 ``notify`` is the one call other apps make: it writes outbox rows in the
-caller's transaction and has them sent after commit. Delivery claims a row with
+caller's transaction and has them sent once that commits. Delivery claims a row with
 a guarded UPDATE, so a message marked sent is never sent again and two workers
 never send the same row at once; a worker that dies mid-send leaves a lease
 that runs out, and the ticker queues the row again.
@@ -93,10 +93,15 @@ def _replaying_history() -> bool:
     return replaying_history()
 
 
-def _enqueue_after_commit(notification_ids: list[int]) -> None:
-    def enqueue() -> None:
-        from .tasks import send_notification
+def _enqueue(notification_ids: list[int]) -> None:
+    """Hand the rows to the task queue. A database queue takes the task row in this
+    same transaction (one commit, and the task exists exactly when the message
+    does); any other queue is told after commit, when the rows are visible."""
+    from django_tasks_db import DatabaseBackend
 
+    from .tasks import send_notification
+
+    def enqueue() -> None:
         for pk in notification_ids:
             try:
                 send_notification.enqueue(pk)
@@ -104,11 +109,18 @@ def _enqueue_after_commit(notification_ids: list[int]) -> None:
                 # The row stays queued with a lease; the ticker retries it.
                 log.exception("could not enqueue notification %s", pk)
 
-    if notification_ids:
+    if not notification_ids:
+        return
+    if isinstance(send_notification.get_backend(), DatabaseBackend):
+        for pk in notification_ids:
+            send_notification.enqueue(pk)
+    else:
         transaction.on_commit(enqueue)
 
 
-@transaction.atomic
+# Called inside the caller's transaction; nothing in it fails half-way, so it
+# joins that transaction instead of opening a savepoint.
+@transaction.atomic(savepoint=False)
 def notify(
     *,
     recipient: User,
@@ -134,7 +146,6 @@ def notify(
     channels = [Channel.INBOX, *(c for c in dict.fromkeys(wanted) if c != Channel.INBOX)]
     deferred = None if red else quiet_until(recipient, now)
     rows: list[Notification] = []
-    to_enqueue: list[int] = []
     for name in channels:
         if name not in Channel.values:
             log.warning("unknown notification channel %r for %s", name, recipient)
@@ -163,11 +174,9 @@ def notify(
             else:
                 row.status = Status.QUEUED
                 row.next_attempt_at = now + lease()
-        row.save()
         rows.append(row)
-        if row.status == Status.QUEUED:
-            to_enqueue.append(row.pk)
-    _enqueue_after_commit(to_enqueue)
+    Notification.objects.bulk_create(rows)
+    _enqueue([row.pk for row in rows if row.status == Status.QUEUED])
     return rows
 
 
@@ -186,7 +195,7 @@ def notification_requeue_due(*, now: datetime.datetime | None = None, limit: int
             )
             if won:
                 claimed.append(pk)
-                _enqueue_after_commit([pk])
+                _enqueue([pk])
     return len(claimed)
 
 

@@ -72,7 +72,12 @@ class RoutingRule(TimeStampedModel):
         return self.name
 
     def parsed_action(self) -> RuleAction:
-        return RuleAction.model_validate(self.action or {})
+        # Parsed once per instance and action (routing reads it for every order).
+        memo = self.__dict__.get("_parsed_action")
+        if memo is None or memo[0] is not self.action:
+            memo = (self.action, RuleAction.model_validate(self.action or {}))
+            self.__dict__["_parsed_action"] = memo
+        return memo[1]
 
 
 class RoutingTicket(models.Model):

@@ -21,7 +21,7 @@ def _replaying() -> bool:
 
 def on_created(sender: Any, order: WorkOrder, **kwargs: Any) -> None:
     if not _replaying():
-        services.route_order(order=order, trigger="created")
+        services.route_order(order=order, trigger="created", fresh=True)
 
 
 def on_transitioned(

@@ -18,11 +18,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import ValidationError as PydanticError
 
+from gongdan.core.cache import ProcessCache
 from gongdan.core.errors import ValidationFailed
 from gongdan.core.models import Role, User, UserSkill
 from gongdan.workorders.models import (
@@ -33,7 +34,7 @@ from gongdan.workorders.models import (
     WorkOrder,
     WorkOrderType,
 )
-from gongdan.workorders.services import event_record, work_order_assign
+from gongdan.workorders.services import assign_held, event_record, work_order_assign
 
 from . import conditions
 from .models import (
@@ -248,7 +249,9 @@ def _pick(
             return best, "nearest_unknown_positions_least_loaded"
         return best, "nearest"
     if action.strategy == Strategy.ROUND_ROBIN:
-        after = [c for c in eligible if rule.last_assignee_id and c.user.pk > rule.last_assignee_id]
+        last = RoutingRule.objects.filter(pk=rule.pk).values_list("last_assignee_id", flat=True)
+        last_id = last.first()
+        after = [c for c in eligible if last_id and c.user.pk > last_id]
         return (after or eligible)[0], "round_robin"
     if action.strategy == Strategy.NAMED:
         return eligible[0], "named"
@@ -256,12 +259,16 @@ def _pick(
     return best, "least_loaded"
 
 
+# Every active rule in order, shared read-only by the process's threads; the
+# round-robin pointer is state, not configuration, and is read live (_pick).
+_rules = ProcessCache(
+    lambda: list(RoutingRule.objects.filter(is_active=True).order_by("position", "id")),
+    models=(RoutingRule,),
+)
+
+
 def rules_for(order_type: WorkOrderType) -> list[RoutingRule]:
-    return list(
-        RoutingRule.objects.filter(is_active=True)
-        .filter(Q(order_type=order_type) | Q(order_type__isnull=True))
-        .order_by("position", "id")
-    )
+    return [r for r in _rules.get() if r.order_type_id in (None, order_type.pk)]
 
 
 def decide(
@@ -333,24 +340,32 @@ def _tell_others(order: WorkOrder, action: RuleAction) -> list[dict[str, Any]]:
     return told
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def route_order(
     *,
     order: WorkOrder,
     trigger: str,
     exclude: list[User] | None = None,
     now: datetime.datetime | None = None,
+    fresh: bool = False,
 ) -> Decision | None:
     """Find the engineer for ``order`` and assign; None when no rule is configured
-    (routing is off and the order simply waits for a dispatcher)."""
+    (routing is off and the order simply waits for a dispatcher).
+
+    ``fresh``: the order was created in this transaction, so the instance is
+    current, its row is this transaction's and it has no ticket yet — nothing to
+    re-read or lock. Joins the caller's transaction: nothing here fails half-way."""
     now = now or timezone.now()
     rules = rules_for(order.type)
     if not rules:
         return None
-    order = WorkOrder.objects.select_related("type", "asset__region", "region", "team").get(
-        pk=order.pk
-    )
-    ticket = _ticket(order)
+    if fresh:
+        ticket = RoutingTicket(order=order)
+    else:
+        order = WorkOrder.objects.select_related("type", "asset__region", "region", "team").get(
+            pk=order.pk
+        )
+        ticket = _ticket(order)
     declined = set(ticket.declined_by) | {u.pk for u in exclude or []}
     decision = decide(order, trigger=trigger, exclude_ids=declined, rules=rules, now=now)
     record: dict[str, Any] = decision.as_json()
@@ -364,7 +379,8 @@ def route_order(
         event_record(
             order=order, kind=EventKind.ROUTING, actor=None, action=trigger, data=record, at=now
         )
-        order = work_order_assign(
+        assign = assign_held if fresh else work_order_assign
+        order = assign(
             order=order,
             actor=None,
             assignee=decision.winner,
@@ -380,7 +396,7 @@ def route_order(
         ticket.accept_due_at = (
             now + datetime.timedelta(minutes=minutes) if minutes and in_queue else None
         )
-        ticket.save()
+        ticket.save(force_insert=fresh)
         _tell_others(order, action)
         return decision
     if order.assignee_id is not None and trigger == "not_accepted":
@@ -400,7 +416,7 @@ def route_order(
     )
     ticket.assignee_id = None
     ticket.accept_due_at = None
-    ticket.save()
+    ticket.save(force_insert=fresh)
     return decision
 
 

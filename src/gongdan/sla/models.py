@@ -169,7 +169,13 @@ class SlaPolicy(TimeStampedModel):
         return self.name
 
     def ladder(self) -> list[EscalationStep]:
-        return [EscalationStep.model_validate(step) for step in self.escalations]
+        # Parsed once per instance and escalation list (the SLA services read it on
+        # every change of every order).
+        memo = self.__dict__.get("_ladder")
+        if memo is None or memo[0] is not self.escalations:
+            memo = (self.escalations, [EscalationStep.model_validate(s) for s in self.escalations])
+            self.__dict__["_ladder"] = memo
+        return memo[1]
 
     def minutes(self, target: str) -> int | None:
         return {
@@ -179,9 +185,17 @@ class SlaPolicy(TimeStampedModel):
         }[Target(target)]
 
     def calendar_spec(self) -> Any:
+        """The calendar the clock runs on; resolved once per instance and calendar
+        (a deadline is several look-ups of it)."""
         from .calendar import ALWAYS_OPEN, resolve
 
-        return ALWAYS_OPEN if self.clock == Clock.ALWAYS else resolve(self.calendar)
+        key = (self.clock, self.calendar_id)
+        memo = self.__dict__.get("_spec")
+        if memo is None or memo[0] != key:
+            spec = ALWAYS_OPEN if self.clock == Clock.ALWAYS else resolve(self.calendar)
+            memo = (key, spec)
+            self.__dict__["_spec"] = memo
+        return memo[1]
 
 
 class OrderClock(models.Model):

@@ -26,8 +26,9 @@ def on_updated(
         services.sla_clock_reprioritize(order=order)
 
 
+# An assignment alone changes nothing the clock depends on: a new order moves from
+# one running state to another, and no target is met by it.
 def connect() -> None:
     signals.work_order_created.connect(on_created, dispatch_uid="sla.created")
     signals.work_order_transitioned.connect(on_changed, dispatch_uid="sla.transitioned")
-    signals.work_order_assigned.connect(on_changed, dispatch_uid="sla.assigned")
     signals.work_order_updated.connect(on_updated, dispatch_uid="sla.updated")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import ValidationError as PydanticValidationError
 
+from gongdan.core.cache import ProcessCache
 from gongdan.core.errors import Conflict, ValidationFailed
 from gongdan.core.models import Role, User
 from gongdan.workorders.models import EventKind, StateCategory, WorkOrder, WorkOrderType
@@ -50,14 +51,41 @@ def check_lease() -> datetime.timedelta:
     return datetime.timedelta(seconds=getattr(settings, "SLA_CHECK_LEASE_SECONDS", 300))
 
 
+def _load_policies() -> dict[int, SlaPolicy]:
+    policies = {}
+    for policy in (
+        SlaPolicy.objects.filter(is_active=True)
+        .select_related("calendar")
+        .prefetch_related("calendar__exceptions")
+        .order_by("pk")
+    ):
+        # Resolved now, read-only afterwards: every thread shares these objects.
+        policy.calendar_spec()
+        policy.ladder()
+        policies[policy.pk] = policy
+    return policies
+
+
+# The active policies with their calendars resolved, by id.
+_policies = ProcessCache(_load_policies, models=(SlaPolicy, BusinessCalendar, CalendarException))
+
+
 def policy_for(order: WorkOrder) -> SlaPolicy | None:
     """The active policy for the order's type and priority; a type's own beats a global one."""
-    candidates = SlaPolicy.objects.filter(is_active=True, priority=order.priority).select_related(
-        "calendar"
-    )
+    candidates = [p for p in _policies.get().values() if p.priority == order.priority]
     own = [p for p in candidates if p.order_type_id == order.type_id]
     general = [p for p in candidates if p.order_type_id is None]
-    return min(own or general, key=lambda p: p.pk, default=None)
+    return (own or general or [None])[0]
+
+
+def _policy(clock: OrderClock) -> SlaPolicy | None:
+    """The clock's policy, from the cache when it is still active (no query)."""
+    if clock.policy_id is None:
+        return None
+    cached = _policies.get().get(clock.policy_id)
+    if cached is not None and clock.policy is not cached:
+        clock.policy = cached
+    return clock.policy
 
 
 def _elapsed_target(clock: OrderClock, policy: SlaPolicy, minutes: float) -> datetime.datetime:
@@ -67,7 +95,7 @@ def _elapsed_target(clock: OrderClock, policy: SlaPolicy, minutes: float) -> dat
 
 
 def deadlines(clock: OrderClock) -> dict[str, datetime.datetime | None]:
-    policy = clock.policy
+    policy = _policy(clock)
     out: dict[str, datetime.datetime | None] = {}
     for target, column in DEADLINE_COLUMNS.items():
         minutes = policy.minutes(target) if policy else None
@@ -78,7 +106,7 @@ def deadlines(clock: OrderClock) -> dict[str, datetime.datetime | None]:
 
 
 def _step_due(clock: OrderClock, step: EscalationStep) -> datetime.datetime | None:
-    policy = clock.policy
+    policy = _policy(clock)
     if policy is None:
         return None
     minutes = policy.minutes(step.target)
@@ -88,11 +116,12 @@ def _step_due(clock: OrderClock, step: EscalationStep) -> datetime.datetime | No
 
 
 def _pending_steps(clock: OrderClock, order: WorkOrder) -> list[EscalationStep]:
-    if clock.policy is None or clock.paused_at is not None or order.state_category not in RUNNING:
+    policy = _policy(clock)
+    if policy is None or clock.paused_at is not None or order.state_category not in RUNNING:
         return []
     return [
         step
-        for step in clock.policy.ladder()
+        for step in policy.ladder()
         if step.key not in clock.steps_done and getattr(order, MET_COLUMNS[step.target]) is None
     ]
 
@@ -108,10 +137,12 @@ def _write(clock: OrderClock, order: WorkOrder) -> None:
     for name, value in columns.items():
         setattr(order, name, value)
     clock.next_check_at = _next_check(clock, order)
-    clock.save()
+    clock.save(force_insert=clock._state.adding)
 
 
-@transaction.atomic
+# Called inside the order's own transaction; nothing in it fails half-way, so it
+# joins that transaction instead of opening a savepoint.
+@transaction.atomic(savepoint=False)
 def sla_clock_start(*, order: WorkOrder) -> OrderClock | None:
     """Start the order's clocks under its policy and write its deadlines."""
     policy = policy_for(order)

@@ -1,4 +1,4 @@
-"""A per-process cache of each order type's field definitions and initial state.
+"""A per-process cache of each order type's field definitions and entry states.
 
 Every create and transition validates against the type's definitions; reading
 them from the database each time cost two queries per request. The cache is
@@ -18,13 +18,15 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .models import FieldDefinition, Transition, WorkflowState, WorkOrderType
+from .models import FieldDefinition, StateCategory, Transition, WorkflowState, WorkOrderType
 
 
 @dataclass(frozen=True)
 class TypeDefinition:
     fields: dict[str, FieldDefinition]
     initial_state: WorkflowState
+    # Where a new order goes when it gets an assignee (None: it stays where it is).
+    assigned_state: WorkflowState | None
 
 
 _cache: dict[int, tuple[datetime.datetime, TypeDefinition]] = {}
@@ -39,6 +41,7 @@ def type_definition(order_type: WorkOrderType) -> TypeDefinition:
     definition = TypeDefinition(
         fields={f.key: f for f in order_type.fields.all()},
         initial_state=order_type.initial_state(),
+        assigned_state=order_type.states.filter(category=StateCategory.ASSIGNED).first(),
     )
     with _lock:
         _cache[order_type.pk] = (order_type.updated_at, definition)

@@ -1,7 +1,9 @@
 """Extension points sent inside the write transaction of the order services.
 
 Receivers (routing, SLA, notifications) write in the same transaction, so an
-order never exists without its assignment, deadlines or outbox rows.
+order never exists without its assignment, deadlines or outbox rows. A receiver
+that changes the order's columns also sets them on the instance it was given:
+the service answers with that instance and does not read the row again.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from .common import CORE_FIELDS, FILE_TYPES, IMAGE_TYPES, event_record, validate
 from .create import work_order_create
 from .notes import attachment_create, comment_create
 from .workflow import (
+    assign_held,
     available_transitions,
     work_order_assign,
     work_order_transition,
@@ -20,6 +21,7 @@ __all__ = [
     "CORE_FIELDS",
     "FILE_TYPES",
     "IMAGE_TYPES",
+    "assign_held",
     "attachment_create",
     "available_transitions",
     "comment_create",

@@ -6,7 +6,6 @@ import datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import ForeignKey
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -142,26 +141,7 @@ def work_order_create(
             if existing is not None:
                 return existing, False
         raise
-    # Receivers (routing, SLA) may have assigned it or set deadlines just now.
-    _reload_columns(order)
     return order, True
-
-
-def _reload_columns(order: WorkOrder) -> None:
-    """Re-read the row's columns in one plain query, keeping the related objects the
-    instance already holds unless their key changed (refresh_from_db would drop them
-    all, and a joined re-read cost more than the create's own INSERTs)."""
-    fields = WorkOrder._meta.concrete_fields
-    row = WorkOrder.objects.filter(pk=order.pk).values(*[f.attname for f in fields]).get()
-    for field in fields:
-        value = row[field.attname]
-        if (
-            isinstance(field, ForeignKey)
-            and getattr(order, field.attname) != value
-            and field.is_cached(order)
-        ):
-            field.delete_cached_value(order)
-        setattr(order, field.attname, value)
 
 
 def _validate_new(

@@ -17,6 +17,7 @@ from gongdan.core.errors import (
 from gongdan.core.models import User
 
 from .. import permissions, signals
+from ..definitions import type_definition
 from ..models import (
     OPEN_CATEGORIES,
     PRIORITY_RANK,
@@ -200,18 +201,35 @@ def work_order_assign(
         raise ValidationFailed(
             _("只能派给在职的工程师。"), {"assignee": _("只能派给在职的工程师。")}
         )
+    return assign_held(
+        order=order, actor=actor, assignee=assignee, reason=reason, details=details, at=at
+    )
+
+
+def assign_held(
+    *,
+    order: WorkOrder,
+    actor: User | None,
+    assignee: User | None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    at: datetime.datetime | None = None,
+) -> WorkOrder:
+    """The assignment itself, for a caller inside a transaction that holds the order's
+    row and a current instance of it (``work_order_assign`` after its checks; routing
+    for an order created in the same transaction)."""
     previous = order.assignee
     if previous == assignee:
         return order
     changes: dict[str, Any] = {"assignee": assignee}
     from_state = order.state
     if assignee is not None and order.state_category == StateCategory.NEW:
-        target = order.type.states.filter(category=StateCategory.ASSIGNED).first()
+        target = type_definition(order.type).assigned_state
         if target is not None:
             changes["state"] = target
             changes["state_category"] = target.category
     if assignee is not None and assignee.team_id:
-        changes["team_id"] = assignee.team_id
+        changes["team"] = assignee.team
     guarded_save(order, order.version, updated_at=at or timezone.now(), **changes)
     event_record(
         order=order,

@@ -1,0 +1,60 @@
+"""Configuration every request reads, kept per process for a moment.
+
+Routing rules, SLA policies and their calendars change a few times a month and
+are read by every create. A ``ProcessCache`` loads them once and keeps them for
+``ttl`` seconds: a change made in this process drops the copy at once (and again
+when its transaction commits, so no reader keeps what it saw mid-transaction);
+another web or worker process sees it within ``ttl``. What is cached must be
+treated as read-only: the same objects serve every thread of the process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from django.db import transaction
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
+
+T = TypeVar("T")
+
+_all: list[ProcessCache[Any]] = []
+
+
+class ProcessCache(Generic[T]):
+    def __init__(
+        self, load: Callable[[], T], *, models: tuple[type[Model], ...], ttl: float = 2.0
+    ) -> None:
+        self._load = load
+        self._ttl = ttl
+        self._value: tuple[float, T] | None = None
+        self._lock = threading.Lock()
+        for model in models:
+            post_save.connect(self._changed, sender=model, weak=False)
+            post_delete.connect(self._changed, sender=model, weak=False)
+        _all.append(self)
+
+    def get(self) -> T:
+        held = self._value
+        if held is not None and time.monotonic() < held[0]:
+            return held[1]
+        with self._lock:
+            value = self._load()
+            self._value = (time.monotonic() + self._ttl, value)
+        return value
+
+    def clear(self) -> None:
+        self._value = None
+
+    def _changed(self, sender: Any, **kwargs: Any) -> None:
+        self.clear()
+        transaction.on_commit(self.clear, robust=True)
+
+
+def clear_all() -> None:
+    """Forget every cached copy (tests: a rolled-back test leaves no signal behind)."""
+    for cache in _all:
+        cache.clear()
