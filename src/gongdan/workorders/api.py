@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from gongdan.assets.models import Asset
 from gongdan.core.errors import Forbidden, NotFound, ValidationFailed
+from gongdan.core.i18n import pick
 from gongdan.core.models import User, request_user
 
 from . import permissions, selectors, services
@@ -232,6 +233,77 @@ def order_out(order: WorkOrder) -> dict[str, Any]:
     )
 
 
+# The list reads plain column values rather than model instances: building the
+# nine joined instances of every row (and converting every timestamp of the
+# users, asset, team and region on the way) cost more than the query itself on
+# a small page. _list_row_out gives exactly what order_out gives.
+_OWN_COLUMNS = (
+    "number",
+    "title",
+    "description",
+    "priority",
+    "state_category",
+    "customer",
+    "data",
+    "version",
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "arrived_at",
+    "resolved_at",
+    "closed_at",
+    "response_due_at",
+    "arrival_due_at",
+    "resolution_due_at",
+)
+_PEOPLE = ("requester", "assignee", "created_by", "entered_by")
+_PERSON_COLUMNS = {
+    who: tuple(f"{who}__{c}" for c in ("username", "display_name", "first_name", "last_name"))
+    for who in _PEOPLE
+}
+_LIST_COLUMNS = (
+    *_OWN_COLUMNS,
+    "type__key",
+    "type__name_zh",
+    "type__name_en",
+    "state__key",
+    "state__name_zh",
+    "state__name_en",
+    "asset__code",
+    "asset__name",
+    "team__code",
+    "region__code",
+    *(column for columns in _PERSON_COLUMNS.values() for column in columns),
+)
+
+
+def _person_ref(row: dict[str, Any], who: str) -> dict[str, str] | None:
+    """_user_ref from a list row's columns; the name is User.__str__'s."""
+    username, display_name, first_name, last_name = _PERSON_COLUMNS[who]
+    if row[username] is None:
+        return None
+    name = row[display_name] or f"{row[first_name]} {row[last_name]}".strip() or row[username]
+    return {"username": row[username], "name": name}
+
+
+def _list_row_out(row: dict[str, Any]) -> dict[str, Any]:
+    out = {column: row[column] for column in _OWN_COLUMNS}
+    out.update(
+        type=row["type__key"],
+        type_name=pick(row["type__name_zh"], row["type__name_en"]),
+        state=row["state__key"],
+        state_name=pick(row["state__name_zh"], row["state__name_en"]),
+        asset=row["asset__code"],
+        asset_name=row["asset__name"],
+        team=row["team__code"],
+        region=row["region__code"],
+        url=f"/orders/{row['number']}/",
+    )
+    for who in _PEOPLE:
+        out[who] = _person_ref(row, who)
+    return out
+
+
 def _fresh(order: WorkOrder) -> WorkOrder:
     return (
         WorkOrder.objects.with_related().select_related("created_by", "entered_by").get(pk=order.pk)
@@ -385,14 +457,14 @@ def order_list(request: HttpRequest, filters: Query[ListQuery]) -> Any:
             **filters.dict(exclude={"sort", "page", "page_size"}),
         ),
         sort=filters.sort,
-    ).select_related("created_by", "entered_by")
+    )
     start = (filters.page - 1) * filters.page_size
-    rows = list(qs[start : start + filters.page_size])
+    rows = qs.values(*_LIST_COLUMNS)[start : start + filters.page_size]
     return {
         "count": qs.count(),
         "page": filters.page,
         "page_size": filters.page_size,
-        "results": [order_out(o) for o in rows],
+        "results": [_list_row_out(row) for row in rows],
     }
 
 
