@@ -124,8 +124,10 @@ DATABASE_URL = env("DATABASE_URL", f"sqlite:///{SQLITE_PATH}")
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=60)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the single writer; IMMEDIATE takes the write
-    # lock at BEGIN so two writers queue on the busy timeout instead of one of
-    # them failing half-way with "database is locked".
+    # lock at BEGIN so two writers queue instead of one of them failing half-way
+    # with "database is locked"; our backend queues them on a lock that wakes the
+    # next writer at once (gongdan/core/sqlite/base.py).
+    _db["ENGINE"] = "gongdan.core.sqlite"
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from gongdan.core.cache import ProcessCache
 from gongdan.core.models import User
 from gongdan.workorders.models import Priority, WorkOrder
 
@@ -44,9 +45,14 @@ def backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600))
 
 
+# Everyone's chosen channels by user id (a small table, read for every message).
+_preferences = ProcessCache(
+    lambda: dict(Preference.objects.values_list("user_id", "channels")), models=(Preference,)
+)
+
+
 def preferred_channels(user: User) -> list[str]:
-    pref = Preference.objects.filter(user=user).first()
-    channels = list(pref.channels) if pref else []
+    channels = list(_preferences.get().get(user.pk) or [])
     if not channels and user.email:
         channels = [Channel.EMAIL]
     return channels

@@ -170,13 +170,52 @@ def _loads(users: list[User]) -> dict[int, float]:
     return loads
 
 
-def _on_shift(user: User, now: datetime.datetime) -> bool:
-    from gongdan.sla.calendar import is_working_at
+@dataclass(frozen=True)
+class Roster:
+    """Who can be routed to: every active engineer with team and region, their skill
+    certificates and shift calendars. Shared read-only by the process's threads."""
+
+    engineers: list[User]
+    skills: dict[int, list[UserSkill]]
+    shifts: dict[int, Any]
+
+
+def _load_roster() -> Roster:
     from gongdan.sla.models import WorkSchedule
 
-    schedule = WorkSchedule.objects.filter(user=user).select_related("calendar").first()
+    engineers = list(
+        User.objects.filter(is_active=True, role=Role.ENGINEER)
+        .select_related("team", "region")
+        .order_by("id")
+    )
+    skills: dict[int, list[UserSkill]] = {}
+    for us in UserSkill.objects.filter(user__in=engineers).select_related("skill"):
+        skills.setdefault(us.user_id, []).append(us)
+    shifts = {
+        schedule.user_id: schedule.calendar.spec()
+        for schedule in WorkSchedule.objects.filter(user__in=engineers)
+        .select_related("calendar")
+        .prefetch_related("calendar__exceptions")
+    }
+    return Roster(engineers=engineers, skills=skills, shifts=shifts)
+
+
+def _roster_models() -> tuple[type[Any], ...]:
+    from gongdan.core.models import Region, Skill, Team
+    from gongdan.sla.models import BusinessCalendar, CalendarException, WorkSchedule
+
+    return (User, UserSkill, Skill, Team, Region, WorkSchedule, BusinessCalendar, CalendarException)
+
+
+_roster = ProcessCache(_load_roster, models=_roster_models())
+
+
+def _on_shift(roster: Roster, user: User, now: datetime.datetime) -> bool:
+    from gongdan.sla.calendar import is_working_at
+
+    shift = roster.shifts.get(user.pk)
     # Without a shift calendar a person counts as always on duty.
-    return schedule is None or is_working_at(now, schedule.calendar)
+    return shift is None or is_working_at(now, shift)
 
 
 def candidates_for(
@@ -187,26 +226,21 @@ def candidates_for(
     now: datetime.datetime,
 ) -> list[Candidate]:
     """Every active engineer, each either scored or marked with why they are out."""
-    engineers = list(
-        User.objects.filter(is_active=True, role=Role.ENGINEER)
-        .select_related("team", "region")
-        .order_by("id")
-    )
+    roster = _roster.get()
     today = timezone.localdate(now)
     held: dict[int, set[str]] = {}
     if action.skills:
-        for us in UserSkill.objects.filter(
-            user__in=engineers, skill__code__in=action.skills
-        ).select_related("skill"):
-            if us.is_valid_on(today):
-                held.setdefault(us.user_id, set()).add(us.skill.code)
+        for user_id, certificates in roster.skills.items():
+            for us in certificates:
+                if us.skill.code in action.skills and us.is_valid_on(today):
+                    held.setdefault(user_id, set()).add(us.skill.code)
     region_code = None
     if action.region == "order":
         region_code = order.region.code if order.region_id and order.region else None
     elif action.region:
         region_code = action.region
     out: list[Candidate] = []
-    for user in engineers:
+    for user in roster.engineers:
         candidate = Candidate(user=user)
         missing = set(action.skills) - held.get(user.pk, set())
         if user.pk in exclude_ids:
@@ -219,18 +253,24 @@ def candidates_for(
             candidate.excluded = "other_region"
         elif action.team and (user.team is None or user.team.code != action.team):
             candidate.excluded = "other_team"
-        elif action.on_shift and not _on_shift(user, now):
+        elif action.on_shift and not _on_shift(roster, user, now):
             candidate.excluded = "off_shift"
         out.append(candidate)
     eligible = [c for c in out if not c.excluded]
     users = [c.user for c in eligible]
     loads = _loads(users)
-    where = _order_position(order)
-    positions = _user_positions(users, now) if where else {}
     for c in eligible:
         c.load = loads.get(c.user.pk, 0)
-        if where and c.user.pk in positions:
-            c.distance_km = _haversine_km(where, positions[c.user.pk])
+    # Distance decides for the nearest strategy, and breaks a tie in load otherwise;
+    # where neither applies, the positions are not looked up.
+    lightest = min((c.load for c in eligible), default=0)
+    tied = sum(1 for c in eligible if c.load == lightest) > 1
+    if action.strategy == Strategy.NEAREST or (tied and action.strategy == Strategy.LEAST_LOADED):
+        where = _order_position(order)
+        positions = _user_positions(users, now) if where else {}
+        for c in eligible:
+            if where and c.user.pk in positions:
+                c.distance_km = _haversine_km(where, positions[c.user.pk])
     return out
 
 

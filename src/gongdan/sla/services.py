@@ -75,7 +75,8 @@ def policy_for(order: WorkOrder) -> SlaPolicy | None:
     candidates = [p for p in _policies.get().values() if p.priority == order.priority]
     own = [p for p in candidates if p.order_type_id == order.type_id]
     general = [p for p in candidates if p.order_type_id is None]
-    return (own or general or [None])[0]
+    chosen = own or general
+    return chosen[0] if chosen else None
 
 
 def _policy(clock: OrderClock) -> SlaPolicy | None:

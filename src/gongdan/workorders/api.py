@@ -20,6 +20,7 @@ from gongdan.core.models import User, request_user
 
 from . import permissions, selectors, services
 from .blueprints import blueprint_export, blueprint_import, blueprint_parse
+from .definitions import type_by_key
 from .models import Attachment, Comment, WorkOrder, WorkOrderEvent, WorkOrderType
 
 types_router = Router(tags=["work order types"])
@@ -422,7 +423,7 @@ def type_delete(request: HttpRequest, key: str) -> Any:
 
 @router.post("", response={201: WorkOrderOut, 200: WorkOrderOut, **ERRORS}, summary="Open an order")
 def order_create(request: HttpRequest, payload: WorkOrderIn) -> Any:
-    order_type = WorkOrderType.objects.filter(key=payload.type).first()
+    order_type = type_by_key(payload.type)
     if order_type is None:
         raise ValidationFailed(
             _("未知的工单类型。"), {"type": _("找不到工单类型 %(key)s。") % {"key": payload.type}}

@@ -18,6 +18,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from gongdan.core.cache import ProcessCache
+
 from .models import FieldDefinition, StateCategory, Transition, WorkflowState, WorkOrderType
 
 
@@ -46,6 +48,18 @@ def type_definition(order_type: WorkOrderType) -> TypeDefinition:
     with _lock:
         _cache[order_type.pk] = (order_type.updated_at, definition)
     return definition
+
+
+# Every order type by key; what a create names in its request.
+_types = ProcessCache(
+    lambda: {t.key: t for t in WorkOrderType.objects.all()},
+    models=(WorkOrderType, FieldDefinition, WorkflowState, Transition),
+)
+
+
+def type_by_key(key: str) -> WorkOrderType | None:
+    """The order type with this key (active or not), without a query on most calls."""
+    return _types.get().get(key)
 
 
 @receiver(post_save, sender=FieldDefinition)

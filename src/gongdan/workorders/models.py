@@ -343,7 +343,9 @@ class WorkOrder(models.Model):
             models.Index(
                 fields=["state_category", "priority_rank", "created_at"], name="wo_board_idx"
             ),
-            models.Index(fields=["assignee", "state_category"], name="wo_assignee_idx"),
+            # Priority too, so routing counts an engineer's weighted open load from
+            # the index alone.
+            models.Index(fields=["assignee", "state_category", "priority"], name="wo_assignee_idx"),
             models.Index(fields=["team", "state_category"], name="wo_team_idx"),
             models.Index(fields=["region", "state_category"], name="wo_region_idx"),
             models.Index(fields=["type", "created_at"], name="wo_type_idx"),
