@@ -1,8 +1,11 @@
-"""Routing reacts to new orders and declines inside the order's own transaction,
-so the API's 201 already shows the assignee."""
+"""Routing decides a new order's engineer before it is saved and records it in the
+order's own transaction, so the API's 201 already shows the assignee; declines
+are re-routed in the decline's transaction."""
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable
 from typing import Any
 
 from gongdan.core.models import User
@@ -19,9 +22,15 @@ def _replaying() -> bool:
     return replaying_history()
 
 
-def on_created(sender: Any, order: WorkOrder, **kwargs: Any) -> None:
-    if not _replaying():
-        services.route_order(order=order, trigger="created", fresh=True)
+def on_planned(
+    sender: Any,
+    order: WorkOrder,
+    at: datetime.datetime,
+    writes: list[Callable[[WorkOrder], None]],
+    **kwargs: Any,
+) -> None:
+    if not _replaying() and (write := services.route_plan(order=order, now=at)) is not None:
+        writes.append(write)
 
 
 def on_transitioned(
@@ -48,5 +57,5 @@ def on_transitioned(
 
 
 def connect() -> None:
-    signals.work_order_created.connect(on_created, dispatch_uid="routing.created")
+    signals.work_order_planned.connect(on_planned, dispatch_uid="routing.planned")
     signals.work_order_transitioned.connect(on_transitioned, dispatch_uid="routing.transitioned")

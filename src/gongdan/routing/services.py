@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,12 @@ from gongdan.workorders.models import (
     WorkOrder,
     WorkOrderType,
 )
-from gongdan.workorders.services import assign_held, event_record, work_order_assign
+from gongdan.workorders.services import (
+    assignment_changes,
+    assignment_record,
+    event_record,
+    work_order_assign,
+)
 
 from . import conditions
 from .models import (
@@ -387,28 +393,86 @@ def route_order(
     trigger: str,
     exclude: list[User] | None = None,
     now: datetime.datetime | None = None,
-    fresh: bool = False,
 ) -> Decision | None:
     """Find the engineer for ``order`` and assign; None when no rule is configured
-    (routing is off and the order simply waits for a dispatcher).
-
-    ``fresh``: the order was created in this transaction, so the instance is
-    current, its row is this transaction's and it has no ticket yet — nothing to
-    re-read or lock. Joins the caller's transaction: nothing here fails half-way."""
+    (routing is off and the order simply waits for a dispatcher). Joins the
+    caller's transaction: nothing here fails half-way."""
     now = now or timezone.now()
     rules = rules_for(order.type)
     if not rules:
         return None
-    if fresh:
-        ticket = RoutingTicket(order=order)
-    else:
-        order = WorkOrder.objects.select_related("type", "asset__region", "region", "team").get(
-            pk=order.pk
-        )
-        ticket = _ticket(order)
+    order = WorkOrder.objects.select_related("type", "asset__region", "region", "team").get(
+        pk=order.pk
+    )
+    ticket = _ticket(order)
     declined = set(ticket.declined_by) | {u.pk for u in exclude or []}
     decision = decide(order, trigger=trigger, exclude_ids=declined, rules=rules, now=now)
+
+    def assign(
+        order: WorkOrder, assignee: User | None, reason: str, details: dict[str, Any]
+    ) -> WorkOrder:
+        return work_order_assign(
+            order=order, actor=None, assignee=assignee, reason=reason, details=details, at=now
+        )
+
+    _carry_out(order, decision, trigger=trigger, ticket=ticket, assign=assign, now=now)
+    return decision
+
+
+def route_plan(*, order: WorkOrder, now: datetime.datetime) -> Callable[[WorkOrder], None] | None:
+    """Route a new order before it is saved: the winner goes into its INSERT (the
+    decision reads only), and the returned write records the decision, the
+    assignment and the ticket once the row exists. None when no rule is configured."""
+    rules = rules_for(order.type)
+    if not rules:
+        return None
+    decision = decide(order, trigger="created", exclude_ids=set(), rules=rules, now=now)
+    from_state = order.state
+    if decision.winner is not None:
+        for name, value in assignment_changes(order, decision.winner).items():
+            setattr(order, name, value)
+
+    def assign(
+        order: WorkOrder, assignee: User | None, reason: str, details: dict[str, Any]
+    ) -> WorkOrder:
+        # The columns are in the INSERT already; what remains is the record of it.
+        assignment_record(
+            order=order,
+            actor=None,
+            previous=None,
+            from_state=from_state,
+            reason=reason,
+            details=details,
+            at=now,
+        )
+        return order
+
+    def write(saved: WorkOrder) -> None:
+        _carry_out(
+            saved,
+            decision,
+            trigger="created",
+            ticket=RoutingTicket(order=saved),
+            assign=assign,
+            now=now,
+        )
+
+    return write
+
+
+def _carry_out(
+    order: WorkOrder,
+    decision: Decision,
+    *,
+    trigger: str,
+    ticket: RoutingTicket,
+    assign: Callable[[WorkOrder, User | None, str, dict[str, Any]], WorkOrder],
+    now: datetime.datetime,
+) -> None:
+    """Write what a decision means: the routing event, the assignment (or the
+    dispatchers told there is nobody), the ticket and anyone the rule notifies."""
     record: dict[str, Any] = decision.as_json()
+    new_ticket = ticket._state.adding
     if decision.winner is not None:
         assert decision.rule is not None
         action = decision.rule.parsed_action()
@@ -419,14 +483,11 @@ def route_order(
         event_record(
             order=order, kind=EventKind.ROUTING, actor=None, action=trigger, data=record, at=now
         )
-        assign = assign_held if fresh else work_order_assign
         order = assign(
-            order=order,
-            actor=None,
-            assignee=decision.winner,
-            reason=_("自动派单：%(rule)s") % {"rule": decision.rule.name},
-            details={"routing_rule": decision.rule.name, "why": decision.why},
-            at=now,
+            order,
+            decision.winner,
+            _("自动派单：%(rule)s") % {"rule": decision.rule.name},
+            {"routing_rule": decision.rule.name, "why": decision.why},
         )
         ticket.rule = decision.rule
         ticket.assignee_id = decision.winner.pk
@@ -436,28 +497,20 @@ def route_order(
         ticket.accept_due_at = (
             now + datetime.timedelta(minutes=minutes) if minutes and in_queue else None
         )
-        ticket.save(force_insert=fresh)
+        ticket.save(force_insert=new_ticket)
         _tell_others(order, action)
-        return decision
+        return
     if order.assignee_id is not None and trigger == "not_accepted":
         # Nobody else can take it: back to the queue rather than left with
         # someone who is not answering. (An SLA escalation keeps the assignee.)
-        work_order_assign(
-            order=order,
-            actor=None,
-            assignee=None,
-            reason=_("无人接单，退回待派"),
-            details={"why": decision.why},
-            at=now,
-        )
+        assign(order, None, _("无人接单，退回待派"), {"why": decision.why})
     record["notified"] = _tell_dispatchers(order)
     event_record(
         order=order, kind=EventKind.ROUTING, actor=None, action=trigger, data=record, at=now
     )
     ticket.assignee_id = None
     ticket.accept_due_at = None
-    ticket.save(force_insert=fresh)
-    return decision
+    ticket.save(force_insert=new_ticket)
 
 
 @transaction.atomic

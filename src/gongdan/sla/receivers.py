@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gongdan.workorders import signals
@@ -10,9 +11,19 @@ from gongdan.workorders.models import WorkOrder
 from . import services
 
 
-def on_created(sender: Any, order: WorkOrder, **kwargs: Any) -> None:
-    services.sla_clock_start(order=order)
-    services.requester_auto_reply(order=order)
+def on_planned(
+    sender: Any, order: WorkOrder, writes: list[Callable[[WorkOrder], None]], **kwargs: Any
+) -> None:
+    """A new order's deadlines go into its INSERT; its clock and the requester's
+    acknowledgement are written once it exists."""
+    clock = services.sla_clock_plan(order=order)
+
+    def write(saved: WorkOrder) -> None:
+        if clock is not None:
+            clock.save(force_insert=True)
+        services.requester_auto_reply(order=saved)
+
+    writes.append(write)
 
 
 def on_changed(sender: Any, order: WorkOrder, **kwargs: Any) -> None:
@@ -29,6 +40,6 @@ def on_updated(
 # An assignment alone changes nothing the clock depends on: a new order moves from
 # one running state to another, and no target is met by it.
 def connect() -> None:
-    signals.work_order_created.connect(on_created, dispatch_uid="sla.created")
+    signals.work_order_planned.connect(on_planned, dispatch_uid="sla.planned")
     signals.work_order_transitioned.connect(on_changed, dispatch_uid="sla.transitioned")
     signals.work_order_updated.connect(on_updated, dispatch_uid="sla.updated")

@@ -132,13 +132,33 @@ def _next_check(clock: OrderClock, order: WorkOrder) -> datetime.datetime | None
     return min(times) if times else None
 
 
-def _write(clock: OrderClock, order: WorkOrder) -> None:
+def _apply(clock: OrderClock, order: WorkOrder) -> dict[str, datetime.datetime | None]:
+    """Set the deadlines on the order instance and the clock's next check; the
+    deadline columns are returned for the caller to write."""
     columns = deadlines(clock)
-    WorkOrder.objects.filter(pk=order.pk).update(**columns)
     for name, value in columns.items():
         setattr(order, name, value)
     clock.next_check_at = _next_check(clock, order)
+    return columns
+
+
+def _write(clock: OrderClock, order: WorkOrder) -> None:
+    columns = _apply(clock, order)
+    WorkOrder.objects.filter(pk=order.pk).update(**columns)
     clock.save(force_insert=clock._state.adding)
+
+
+def sla_clock_plan(*, order: WorkOrder) -> OrderClock | None:
+    """For an order not yet saved: set its deadlines and return its clock, unsaved
+    (the order's INSERT carries the deadlines; the clock is written after it)."""
+    policy = policy_for(order)
+    if policy is None:
+        return None
+    clock = OrderClock(order=order, policy=policy, started_at=order.created_at)
+    if order.state_category == StateCategory.WAITING:
+        clock.paused_at = order.created_at
+    _apply(clock, order)
+    return clock
 
 
 # Called inside the order's own transaction; nothing in it fails half-way, so it

@@ -13,6 +13,14 @@ from django.dispatch import Signal
 # Every signal also carries ``at``: when the change happened (history imports
 # replay the past, so receivers must not assume "now").
 
+# Sent before a new order's write transaction, with the order not yet saved (no
+# number, no id). Receivers decide what only needs reading — deadlines, the
+# assignee — by setting the order's fields, and append to ``writes`` what must be
+# written once the row exists: callables taking the saved order, run in order
+# inside the create's transaction. On SQLite that keeps the reads and the
+# deciding outside the database's single write lock.
+# kwargs: order, actor, at, writes
+work_order_planned = Signal()
 # kwargs: order, actor, at
 work_order_created = Signal()
 # kwargs: order, actor, transition, from_state, at

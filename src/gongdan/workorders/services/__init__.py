@@ -10,7 +10,8 @@ from .common import CORE_FIELDS, FILE_TYPES, IMAGE_TYPES, event_record, validate
 from .create import work_order_create
 from .notes import attachment_create, comment_create
 from .workflow import (
-    assign_held,
+    assignment_changes,
+    assignment_record,
     available_transitions,
     work_order_assign,
     work_order_transition,
@@ -21,7 +22,8 @@ __all__ = [
     "CORE_FIELDS",
     "FILE_TYPES",
     "IMAGE_TYPES",
-    "assign_held",
+    "assignment_changes",
+    "assignment_record",
     "attachment_create",
     "available_transitions",
     "comment_create",

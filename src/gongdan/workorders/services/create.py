@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -106,6 +107,24 @@ def work_order_create(
         order_type=order_type, title=title, priority=priority, description=description, data=data
     )
     now = created_at or timezone.now()
+    order = _draft(
+        actor=actor,
+        order_type=order_type,
+        state=state,
+        cleaned=cleaned,
+        title=title,
+        priority=priority,
+        description=description,
+        asset=asset,
+        customer=customer,
+        requester=requester,
+        on_behalf_of=on_behalf_of,
+        now=now,
+    )
+    writes: list[Callable[[WorkOrder], None]] = []
+    signals.work_order_planned.send(
+        sender=WorkOrder, order=order, actor=actor, at=now, writes=writes
+    )
     # On PostgreSQL the number comes from its own short transaction, so the year's
     # counter row is locked for one statement rather than the whole create (routing,
     # SLA, outbox) and concurrent creates overlap; a create that fails afterwards
@@ -117,21 +136,27 @@ def work_order_create(
             number = _next_number(now)
     try:
         with transaction.atomic():
-            order = _insert(
-                number=number or _next_number(now),
+            order.number = number or _next_number(now)
+            order.save(force_insert=True)
+            event_record(
+                order=order,
+                kind=EventKind.CREATED,
                 actor=actor,
-                order_type=order_type,
-                state=state,
-                cleaned=cleaned,
-                title=title,
-                priority=priority,
-                description=description,
-                asset=asset,
-                customer=customer,
-                requester=requester,
                 on_behalf_of=on_behalf_of,
-                now=now,
+                to_state=state.key,
+                data={
+                    "after": {
+                        "title": order.title,
+                        "priority": order.priority,
+                        "asset": asset.code if asset else None,
+                        "data": cleaned,
+                    }
+                },
+                at=now,
             )
+            for write in writes:
+                write(order)
+            signals.work_order_created.send(sender=WorkOrder, order=order, actor=actor, at=now)
             if idempotency_key:
                 IdempotencyKey.objects.create(scope=scope, key=idempotency_key, order=order)
     except IntegrityError:
@@ -166,9 +191,8 @@ def _validate_new(
     return state, cleaned
 
 
-def _insert(
+def _draft(
     *,
-    number: str,
     actor: User,
     order_type: WorkOrderType,
     state: WorkflowState,
@@ -182,11 +206,11 @@ def _insert(
     on_behalf_of: User | None,
     now: datetime.datetime,
 ) -> WorkOrder:
+    """The new order, not yet saved: everything but its number."""
     origin = on_behalf_of or actor
     if requester is None and origin.role == "requester":
         requester = origin
-    order = WorkOrder.objects.create(
-        number=number,
+    return WorkOrder(
         type=order_type,
         title=title.strip(),
         description=description.strip(),
@@ -204,21 +228,3 @@ def _insert(
         created_at=now,
         updated_at=now,
     )
-    event_record(
-        order=order,
-        kind=EventKind.CREATED,
-        actor=actor,
-        on_behalf_of=on_behalf_of,
-        to_state=state.key,
-        data={
-            "after": {
-                "title": order.title,
-                "priority": order.priority,
-                "asset": asset.code if asset else None,
-                "data": cleaned,
-            }
-        },
-        at=now,
-    )
-    signals.work_order_created.send(sender=WorkOrder, order=order, actor=actor, at=now)
-    return order

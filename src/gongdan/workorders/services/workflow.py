@@ -215,14 +215,29 @@ def assign_held(
     details: dict[str, Any] | None = None,
     at: datetime.datetime | None = None,
 ) -> WorkOrder:
-    """The assignment itself, for a caller inside a transaction that holds the order's
-    row and a current instance of it (``work_order_assign`` after its checks; routing
-    for an order created in the same transaction)."""
+    """The assignment itself, once ``work_order_assign`` holds the row and has checked."""
     previous = order.assignee
     if previous == assignee:
         return order
-    changes: dict[str, Any] = {"assignee": assignee}
     from_state = order.state
+    changes = assignment_changes(order, assignee)
+    guarded_save(order, order.version, updated_at=at or timezone.now(), **changes)
+    assignment_record(
+        order=order,
+        actor=actor,
+        previous=previous,
+        from_state=from_state,
+        reason=reason,
+        details=details,
+        at=at,
+    )
+    return order
+
+
+def assignment_changes(order: WorkOrder, assignee: User | None) -> dict[str, Any]:
+    """The columns that giving ``order`` to ``assignee`` sets: the assignee, their
+    team, and for a new order the type's first *assigned* state."""
+    changes: dict[str, Any] = {"assignee": assignee}
     if assignee is not None and order.state_category == StateCategory.NEW:
         target = type_definition(order.type).assigned_state
         if target is not None:
@@ -230,14 +245,29 @@ def assign_held(
             changes["state_category"] = target.category
     if assignee is not None and assignee.team_id:
         changes["team"] = assignee.team
-    guarded_save(order, order.version, updated_at=at or timezone.now(), **changes)
+    return changes
+
+
+def assignment_record(
+    *,
+    order: WorkOrder,
+    actor: User | None,
+    previous: User | None,
+    from_state: WorkflowState,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    at: datetime.datetime | None = None,
+) -> None:
+    """The event and signal of an assignment whose columns are already written (by
+    ``assign_held``, or in the INSERT of an order routed before it was saved)."""
+    assignee = order.assignee
     event_record(
         order=order,
         kind=EventKind.ASSIGNED,
         actor=actor,
         action="assign",
         from_state=from_state.key,
-        to_state=order.state.key if "state" in changes else "",
+        to_state=order.state.key if order.state_id != from_state.pk else "",
         data={
             "before": {"assignee": previous.username if previous else None},
             "after": {"assignee": assignee.username if assignee else None},
@@ -251,9 +281,8 @@ def assign_held(
         order=order,
         actor=actor,
         previous_assignee=previous,
-        at=order.updated_at,
+        at=at or order.updated_at,
     )
-    return order
 
 
 @transaction.atomic
