@@ -4,8 +4,10 @@ Routing rules, SLA policies and their calendars change a few times a month and
 are read by every create. A ``ProcessCache`` loads them once and keeps them for
 ``ttl`` seconds: a change made in this process drops the copy at once (and again
 when its transaction commits, so no reader keeps what it saw mid-transaction);
-another web or worker process sees it within ``ttl``. What is cached must be
-treated as read-only: the same objects serve every thread of the process.
+the transaction that made it reads past the cache until it ends, so a change
+rolled back is never kept; another web or worker process sees it within ``ttl``.
+What is cached must be treated as read-only: the same objects serve every thread
+of the process.
 """
 
 from __future__ import annotations
@@ -32,12 +34,18 @@ class ProcessCache(Generic[T]):
         self._ttl = ttl
         self._value: tuple[float, T] | None = None
         self._lock = threading.Lock()
+        # Set in a thread whose open transaction changed what is cached.
+        self._local = threading.local()
         for model in models:
             post_save.connect(self._changed, sender=model, weak=False)
             post_delete.connect(self._changed, sender=model, weak=False)
         _all.append(self)
 
     def get(self) -> T:
+        if getattr(self._local, "changed", False):
+            if transaction.get_connection().in_atomic_block:
+                return self._load()
+            self._local.changed = False
         held = self._value
         if held is not None and time.monotonic() < held[0]:
             return held[1]
@@ -51,7 +59,9 @@ class ProcessCache(Generic[T]):
 
     def _changed(self, sender: Any, **kwargs: Any) -> None:
         self.clear()
-        transaction.on_commit(self.clear, robust=True)
+        if transaction.get_connection().in_atomic_block:
+            self._local.changed = True
+            transaction.on_commit(self.clear, robust=True)
 
 
 def clear_all() -> None:
