@@ -135,11 +135,20 @@ def _haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
+# Machines' routing coordinates by asset id (set by administrators, read per order).
+_asset_positions = ProcessCache(
+    lambda: {
+        a: (lat, lng) for a, lat, lng in AssetPosition.objects.values_list("asset_id", "lat", "lng")
+    },
+    models=(AssetPosition,),
+)
+
+
 def _order_position(order: WorkOrder) -> tuple[float, float] | None:
     if order.asset_id:
-        pos = AssetPosition.objects.filter(asset_id=order.asset_id).first()
+        pos = _asset_positions.get().get(order.asset_id)
         if pos is not None:
-            return pos.lat, pos.lng
+            return pos
         # Else the equipment registry's coordinates (the machine's, or its site's).
         if order.asset is not None and (where := order.asset.coordinates) is not None:
             return where

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.utils import timezone
@@ -46,8 +49,9 @@ def event_record(
     data: dict[str, Any] | None = None,
     at: datetime.datetime | None = None,
 ) -> WorkOrderEvent:
-    """Append one event to an order's timeline."""
-    return WorkOrderEvent.objects.create(
+    """Append one event to an order's timeline (at the end of ``events_batched``
+    when one is open)."""
+    event = WorkOrderEvent(
         order=order,
         kind=kind,
         actor=actor,
@@ -58,6 +62,29 @@ def event_record(
         data=data or {},
         created_at=at or timezone.now(),
     )
+    pending: list[WorkOrderEvent] | None = getattr(_batch, "events", None)
+    if pending is not None:
+        pending.append(event)
+    else:
+        event.save(force_insert=True)
+    return event
+
+
+_batch = threading.local()
+
+
+@contextmanager
+def events_batched() -> Iterator[None]:
+    """Write the events recorded inside the block in one INSERT when it ends, in the
+    order they were recorded. For a caller inside a transaction that does not read
+    those events back before the block ends (a create: created, routing, assigned)."""
+    pending: list[WorkOrderEvent] = []
+    _batch.events = pending
+    try:
+        yield
+    finally:
+        _batch.events = None
+    WorkOrderEvent.objects.bulk_create(pending)
 
 
 # --- validation ----------------------------------------------------------------

@@ -32,6 +32,7 @@ from ..models import (
 from .common import (
     clean_core,
     event_record,
+    events_batched,
     validate_order_data,
 )
 
@@ -135,7 +136,7 @@ def work_order_create(
         with transaction.atomic():
             number = _next_number(now)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), events_batched():
             order.number = number or _next_number(now)
             order.save(force_insert=True)
             event_record(
