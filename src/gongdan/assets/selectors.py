@@ -6,9 +6,11 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from gongdan.core.cache import KeyedProcessCache
+from gongdan.core.models import Region
 from gongdan.workorders.models import WorkOrder
 
-from .models import Asset
+from .models import Asset, Site
 
 
 def asset_list(
@@ -35,6 +37,20 @@ def asset_list(
 
 def asset_by_code(code: str) -> Asset | None:
     return Asset.objects.select_related("site", "area", "line", "region").filter(code=code).first()
+
+
+# Machines named by new orders, by code: an integration reports against the same
+# machines over and over, and the look-up cost more than the order's INSERT.
+_named: KeyedProcessCache[str, Asset] = KeyedProcessCache(
+    lambda code: Asset.objects.select_related("site", "region").filter(code=code).first(),
+    models=(Asset, Site, Region),
+)
+
+
+def asset_named(code: str) -> Asset | None:
+    """The machine with this code for a new order to point at. The same object serves
+    every thread of the process: read it, never change or save it."""
+    return _named.get(code)
 
 
 def asset_order_history(

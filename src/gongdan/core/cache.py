@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -22,18 +23,15 @@ from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
 T = TypeVar("T")
+K = TypeVar("K")
 
-_all: list[ProcessCache[Any]] = []
+_all: list[_Invalidated] = []
 
 
-class ProcessCache(Generic[T]):
-    def __init__(
-        self, load: Callable[[], T], *, models: tuple[type[Model], ...], ttl: float = 2.0
-    ) -> None:
-        self._load = load
-        self._ttl = ttl
-        self._value: tuple[float, T] | None = None
-        self._lock = threading.Lock()
+class _Invalidated(ABC):
+    """Dropped when one of ``models`` is saved or deleted in this process."""
+
+    def __init__(self, models: tuple[type[Model], ...]) -> None:
         # Set in a thread whose open transaction changed what is cached.
         self._local = threading.local()
         for model in models:
@@ -41,11 +39,40 @@ class ProcessCache(Generic[T]):
             post_delete.connect(self._changed, sender=model, weak=False)
         _all.append(self)
 
-    def get(self) -> T:
+    @abstractmethod
+    def clear(self) -> None:
+        """Forget the cached copy."""
+
+    def _bypass(self) -> bool:
+        """True while this thread's transaction has changed what is cached."""
         if getattr(self._local, "changed", False):
             if transaction.get_connection().in_atomic_block:
-                return self._load()
+                return True
             self._local.changed = False
+        return False
+
+    def _changed(self, sender: Any, **kwargs: Any) -> None:
+        self.clear()
+        if transaction.get_connection().in_atomic_block:
+            self._local.changed = True
+            transaction.on_commit(self.clear, robust=True)
+
+
+class ProcessCache(_Invalidated, Generic[T]):
+    """One value, loaded whole."""
+
+    def __init__(
+        self, load: Callable[[], T], *, models: tuple[type[Model], ...], ttl: float = 2.0
+    ) -> None:
+        super().__init__(models)
+        self._load = load
+        self._ttl = ttl
+        self._value: tuple[float, T] | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        if self._bypass():
+            return self._load()
         held = self._value
         if held is not None and time.monotonic() < held[0]:
             return held[1]
@@ -57,11 +84,40 @@ class ProcessCache(Generic[T]):
     def clear(self) -> None:
         self._value = None
 
-    def _changed(self, sender: Any, **kwargs: Any) -> None:
-        self.clear()
-        if transaction.get_connection().in_atomic_block:
-            self._local.changed = True
-            transaction.on_commit(self.clear, robust=True)
+
+class KeyedProcessCache(_Invalidated, Generic[K, T]):
+    """Rows looked up one key at a time, for tables too big to load whole; misses
+    are not kept, and at ``size`` entries the cache starts over."""
+
+    def __init__(
+        self,
+        load: Callable[[K], T | None],
+        *,
+        models: tuple[type[Model], ...],
+        ttl: float = 2.0,
+        size: int = 4096,
+    ) -> None:
+        super().__init__(models)
+        self._load = load
+        self._ttl = ttl
+        self._size = size
+        self._items: dict[K, tuple[float, T]] = {}
+
+    def get(self, key: K) -> T | None:
+        if self._bypass():
+            return self._load(key)
+        held = self._items.get(key)
+        if held is not None and time.monotonic() < held[0]:
+            return held[1]
+        value = self._load(key)
+        if value is not None:
+            if len(self._items) >= self._size:
+                self._items = {}
+            self._items[key] = (time.monotonic() + self._ttl, value)
+        return value
+
+    def clear(self) -> None:
+        self._items = {}
 
 
 def clear_all() -> None:

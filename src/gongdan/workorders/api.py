@@ -14,6 +14,7 @@ from ninja.files import UploadedFile
 from pydantic import BaseModel
 
 from gongdan.assets.models import Asset
+from gongdan.assets.selectors import asset_named
 from gongdan.core.errors import Forbidden, NotFound, ValidationFailed
 from gongdan.core.i18n import pick
 from gongdan.core.models import User, request_user
@@ -332,7 +333,7 @@ def _user_by_username(username: str | None, field: str) -> User | None:
 def _asset_by_code(code: str | None) -> Asset | None:
     if not code:
         return None
-    asset = Asset.objects.filter(code=code).select_related("region").first()
+    asset = asset_named(code)
     if asset is None:
         raise ValidationFailed(
             _("找不到该设备。"), {"asset": _("找不到设备 %(c)s。") % {"c": code}}
