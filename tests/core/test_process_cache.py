@@ -58,3 +58,13 @@ def test_the_roster_follows_an_engineer_moved_to_another_region(plant, api, cloc
     plant.wang.region = north
     plant.wang.save()
     assert {u.username: u.region.code for u in _roster.get().engineers}["wang"] == "north"
+
+
+def test_a_machine_renamed_here_is_named_afresh_by_the_next_order(plant, clock):
+    from gongdan.assets.selectors import asset_named
+
+    assert asset_named("IMM-001").name == plant.press.name
+    plant.press.name = "注塑机 1 号（大修后）"
+    plant.press.save()
+    assert asset_named("IMM-001").name == "注塑机 1 号（大修后）"
+    assert asset_named("NO-SUCH") is None
