@@ -126,18 +126,12 @@ def work_order_create(
     signals.work_order_planned.send(
         sender=WorkOrder, order=order, actor=actor, at=now, writes=writes
     )
-    # On PostgreSQL the number comes from its own short transaction, so the year's
-    # counter row is locked for one statement rather than the whole create (routing,
-    # SLA, outbox) and concurrent creates overlap; a create that fails afterwards
-    # leaves a gap, numbers stay unique and increasing. SQLite has one write lock for
-    # the whole database anyway, so there the number is taken inside the create.
-    number = None
-    if connection.vendor != "sqlite":
-        with transaction.atomic():
-            number = _next_number(now)
+    # The number is taken first in the write transaction, so the year's counter row
+    # (on SQLite, the database) is locked while the INSERTs run — only those: the
+    # reading and deciding happened above.
     try:
         with transaction.atomic(), events_batched():
-            order.number = number or _next_number(now)
+            order.number = _next_number(now)
             order.save(force_insert=True)
             event_record(
                 order=order,
