@@ -138,6 +138,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file (not :memory:) so that live-server threads and
     # concurrent requests see WAL and the busy timeout exactly as production.
     _db["TEST"] = {"NAME": str(DATA_DIR / "test-gongdan.sqlite3")}
+elif _db["ENGINE"].startswith("django.db.backends.postgresql"):
+    # Parameters bound on the server, so psycopg prepares the statements a
+    # connection repeats (a create's INSERTs, the board's queries) and PostgreSQL
+    # stops parsing and planning them on every request.
+    _db.setdefault("OPTIONS", {})["server_side_binding"] = True
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
