@@ -440,7 +440,11 @@ def route_order(
 def route_plan(*, order: WorkOrder, now: datetime.datetime) -> Callable[[WorkOrder], None] | None:
     """Route a new order before it is saved: the winner goes into its INSERT (the
     decision reads only), and the returned write records the decision, the
-    assignment and the ticket once the row exists. None when no rule is configured."""
+    assignment and the ticket once the row exists. None when no rule is configured.
+
+    Deciding outside the write transaction means two orders opened in the same
+    instant can both see the same engineer as least loaded; the next order sees
+    both and evens it out, and nobody waits on SQLite's write lock meanwhile."""
     rules = rules_for(order.type)
     if not rules:
         return None
