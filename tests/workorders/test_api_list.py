@@ -103,3 +103,21 @@ def test_a_list_page_costs_the_same_queries_however_many_rows_it_holds(
         return len(captured.captured_queries)
 
     assert queries(1) == queries(12)
+
+
+@pytest.mark.parametrize("sort", [None, "-created", "priority", "number", "-due"])
+def test_pages_follow_one_another_in_the_list_order(plant, api, varied_orders, new_order, sort):
+    for i in range(5):
+        new_order(title=f"order {i}", priority=["red", "yellow", "blue"][i % 3])
+    client = api(plant.dispatcher)
+    params = {"sort": sort} if sort else {}
+    whole = [
+        o["number"] for o in client.get("work-orders", page_size=200, **params).json()["results"]
+    ]
+    paged = [
+        o["number"]
+        for page in (1, 2, 3, 4)
+        for o in client.get("work-orders", page=page, page_size=3, **params).json()["results"]
+    ]
+    assert paged == whole and len(whole) == 9
+    assert client.get("work-orders", page=5, page_size=3, **params).json()["results"] == []

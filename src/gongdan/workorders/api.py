@@ -460,8 +460,12 @@ def order_list(request: HttpRequest, filters: Query[ListQuery]) -> Any:
         ),
         sort=filters.sort,
     )
-    start = (filters.page - 1) * filters.page_size
-    rows = qs.values(*_LIST_COLUMNS)[start : start + filters.page_size]
+    rows = selectors.work_order_page_values(
+        qs,
+        offset=(filters.page - 1) * filters.page_size,
+        limit=filters.page_size,
+        fields=_LIST_COLUMNS,
+    )
     return {
         "count": qs.count(),
         "page": filters.page,
