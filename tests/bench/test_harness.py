@@ -69,11 +69,12 @@ def test_profile_summary_splits_request_samples_into_the_create_path() -> None:
             "handle_request (gunicorn/workers/gthread.py:1);order_create (api.py:1);"
             "work_order_create (services.py:1);_next_number (services.py:2) 30",
             "handle_request (gunicorn/workers/gthread.py:1);order_create (api.py:1);"
-            "_fresh (api.py:2) 10",
+            "asset_named (gongdan/assets/selectors.py:2) 10",
         ]
     )
     summary = summarise_profile(raw)
     assert summary["samples"] == 40
-    assert summary["buckets"]["work_order_create (service, in transaction)"] == 75
-    assert summary["buckets"]["re-read after create (_fresh)"] == 25
+    assert summary["buckets"]["work_order_create (service)"] == 75
+    assert summary["buckets"]["  order number (_next_number)"] == 75
+    assert summary["buckets"]["machine look-up (asset_named)"] == 25
     assert summary["top_self"][0] == ("_next_number (services.py:2)", 75)
