@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from gongdan.assets.models import Asset
 from gongdan.core.cache import clear_all
@@ -38,6 +38,16 @@ def require_service(name: str, reachable: bool, how: str) -> None:
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         pytest.fail(message + " — CI requires it")
     pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    # A request that asks for English leaves English active in its thread; a later
+    # test on the same worker that calls a service directly got English messages
+    # and failed, depending on how the tests were shared out between workers.
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
