@@ -171,21 +171,37 @@ def _user_positions(users: list[User], now: datetime.datetime) -> dict[int, tupl
     return out
 
 
+# Open orders of one priority counted per engineer, at most: beyond this an
+# engineer is as loaded as it gets, and routing's cost no longer grows with a
+# backlog (a plant that imports years of unclosed orders from its spreadsheets).
+LOAD_COUNT_CAP = 100
+
+
 def _loads(users: list[User]) -> dict[int, float]:
-    """Each engineer's open orders, weighted by priority. One plain statement: it runs
-    for every new order, and building it through the ORM cost more than running it
-    (the assignee index covers it)."""
+    """Each engineer's open orders, weighted by priority, each priority counted up to
+    LOAD_COUNT_CAP. One plain statement — it runs for every new order, and building
+    it through the ORM cost more than running it — of one index range per engineer
+    and priority (the assignee index covers it)."""
     if not users:
         return {}
-    quote = connection.ops.quote_name
-    people = ", ".join(["%s"] * len(users))
+    table = connection.ops.quote_name(WorkOrder._meta.db_table)
     categories = ", ".join(["%s"] * len(OPEN_CATEGORIES))
+    parts: list[str] = []
+    params: list[Any] = []
+    for user in users:
+        for priority in LOAD_WEIGHT:
+            parts.append(
+                f"SELECT assignee_id, priority FROM (SELECT assignee_id, priority FROM {table}"
+                f" WHERE assignee_id = %s AND priority = %s AND state_category IN ({categories})"
+                f" LIMIT {LOAD_COUNT_CAP}) AS s{len(parts)}"
+            )
+            params += [user.pk, str(priority), *(str(c) for c in OPEN_CATEGORIES)]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT assignee_id, priority, COUNT(*) FROM {quote(WorkOrder._meta.db_table)}"
-            f" WHERE assignee_id IN ({people}) AND state_category IN ({categories})"
-            " GROUP BY assignee_id, priority",
-            [u.pk for u in users] + [str(c) for c in OPEN_CATEGORIES],
+            "SELECT assignee_id, priority, COUNT(*) FROM ("
+            + " UNION ALL ".join(parts)
+            + ") AS open_orders GROUP BY assignee_id, priority",
+            params,
         )
         rows = cursor.fetchall()
     loads: dict[int, float] = {}
