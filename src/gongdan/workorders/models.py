@@ -260,9 +260,15 @@ class WorkOrderQuerySet(models.QuerySet["WorkOrder"]):
 class WorkOrder(models.Model):
     """A work order. Change it only through workorders.services."""
 
+    # Foreign keys with db_index=False lead one of the composite indexes in Meta,
+    # which serves their look-ups as well; every index is written on every create.
     number = models.CharField(_("工单号"), max_length=20, unique=True)
     type = models.ForeignKey(
-        WorkOrderType, verbose_name=_("类型"), on_delete=models.PROTECT, related_name="orders"
+        WorkOrderType,
+        verbose_name=_("类型"),
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,
     )
     title = models.CharField(_("标题"), max_length=200)
     description = models.TextField(_("描述"), blank=True)
@@ -284,6 +290,7 @@ class WorkOrder(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="requested_orders",
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -292,6 +299,7 @@ class WorkOrder(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_orders",
+        db_index=False,
     )
     # The person the order is recorded as coming from; entered_by is the clerk
     # who typed a paper order in on their behalf (empty when the same person).
@@ -311,10 +319,20 @@ class WorkOrder(models.Model):
         related_name="entered_orders",
     )
     team = models.ForeignKey(
-        Team, verbose_name=_("班组"), null=True, blank=True, on_delete=models.SET_NULL
+        Team,
+        verbose_name=_("班组"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,
     )
     region = models.ForeignKey(
-        Region, verbose_name=_("区域"), null=True, blank=True, on_delete=models.SET_NULL
+        Region,
+        verbose_name=_("区域"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,
     )
     state = models.ForeignKey(
         WorkflowState, verbose_name=_("状态"), on_delete=models.PROTECT, related_name="orders"
