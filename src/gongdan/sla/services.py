@@ -161,18 +161,13 @@ def sla_clock_plan(*, order: WorkOrder) -> OrderClock | None:
     return clock
 
 
-# Called inside the order's own transaction; nothing in it fails half-way, so it
-# joins that transaction instead of opening a savepoint.
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def sla_clock_start(*, order: WorkOrder) -> OrderClock | None:
-    """Start the order's clocks under its policy and write its deadlines."""
-    policy = policy_for(order)
-    if policy is None:
-        return None
-    clock = OrderClock(order=order, policy=policy, started_at=order.created_at)
-    if order.state_category == StateCategory.WAITING:
-        clock.paused_at = order.created_at
-    _write(clock, order)
+    """Start a saved order's clocks under its policy and write its deadlines (a new
+    order gets them from ``sla_clock_plan`` before it is saved)."""
+    clock = sla_clock_plan(order=order)
+    if clock is not None:
+        _write(clock, order)
     return clock
 
 
