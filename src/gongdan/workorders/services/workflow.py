@@ -201,21 +201,6 @@ def work_order_assign(
         raise ValidationFailed(
             _("只能派给在职的工程师。"), {"assignee": _("只能派给在职的工程师。")}
         )
-    return assign_held(
-        order=order, actor=actor, assignee=assignee, reason=reason, details=details, at=at
-    )
-
-
-def assign_held(
-    *,
-    order: WorkOrder,
-    actor: User | None,
-    assignee: User | None,
-    reason: str = "",
-    details: dict[str, Any] | None = None,
-    at: datetime.datetime | None = None,
-) -> WorkOrder:
-    """The assignment itself, once ``work_order_assign`` holds the row and has checked."""
     previous = order.assignee
     if previous == assignee:
         return order
@@ -259,7 +244,7 @@ def assignment_record(
     at: datetime.datetime | None = None,
 ) -> None:
     """The event and signal of an assignment whose columns are already written (by
-    ``assign_held``, or in the INSERT of an order routed before it was saved)."""
+    ``work_order_assign``, or in the INSERT of an order routed before it was saved)."""
     assignee = order.assignee
     event_record(
         order=order,
