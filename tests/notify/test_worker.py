@@ -81,7 +81,10 @@ def webhook_row(plant: Any, receiver: Any) -> Notification:
 
 def test_worker_killed_mid_send_delivers_after_restart_and_never_twice(plant, receiver):
     receiver.stall = threading.Event()
-    row = webhook_row(plant, receiver)  # committed: the task is in the queue table
+    row = webhook_row(plant, receiver)  # committed: the row is due in the outbox
+    # The ticker's outbox lane hands it to the queue (the request wrote no task row).
+    assert row.status == Status.PENDING
+    assert notification_requeue_due() == 1
     worker = start_worker()
     try:
         assert receiver.arrived.wait(30), "the worker never called the receiver"
@@ -136,4 +139,32 @@ def test_notifications_go_through_redis_with_the_same_code(plant, receiver, sett
     worker.work(burst=True)
     row.refresh_from_db()
     assert row.status == Status.SENT
+    assert receiver.outbox_ids() == [str(row.pk)]
+
+
+def test_the_running_ticker_hands_a_new_message_to_the_worker(plant, receiver):
+    """The whole outbox path with real processes: a request's message waits in the
+    outbox, the ticker's outbox lane queues it, the worker sends it."""
+    row = webhook_row(plant, receiver)
+    assert row.status == Status.PENDING
+    env = {
+        **os.environ,
+        "GONGDAN_DATABASE_URL": _database_url(),
+        "GONGDAN_DATA_DIR": str(django_settings.DATA_DIR),
+    }
+    env.pop("GONGDAN_REDIS_URL", None)
+    # The ticker's own interval is long: only the outbox lane can hand the row over.
+    ticker = subprocess.Popen(
+        [sys.executable, "-m", "gongdan.cli", "ticker", "--interval", "3600"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = start_worker()
+    try:
+        wait_for(lambda: Notification.objects.get(pk=row.pk).status == Status.SENT, 60)
+    finally:
+        for proc in (ticker, worker):
+            proc.terminate()
+            proc.wait(30)
     assert receiver.outbox_ids() == [str(row.pk)]

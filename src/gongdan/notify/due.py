@@ -1,4 +1,4 @@
-"""Ticker finder: deferred and retried messages, and sends whose worker vanished."""
+"""Ticker finder: new, deferred and retried messages, and sends whose worker vanished."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from gongdan.core.ticker import register
 from .services import notification_requeue_due
 
 
-@register("notifications")
+# Every second: new messages wait here for their hand-over to the queue.
+@register("notifications", every=1.0)
 def notifications_due() -> int:
     return notification_requeue_due()

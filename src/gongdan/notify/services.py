@@ -1,7 +1,8 @@
 """Writing to the outbox and delivering from it.
 
 ``notify`` is the one call other apps make: it writes outbox rows in the
-caller's transaction and has them sent once that commits. Delivery claims a row with
+caller's transaction and has them sent once that commits (through the ticker's
+outbox lane on the database queue, told directly on any other). Delivery claims a row with
 a guarded UPDATE, so a message marked sent is never sent again and two workers
 never send the same row at once; a worker that dies mid-send leaves a lease
 that runs out, and the ticker queues the row again.
@@ -19,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from gongdan.core.cache import ProcessCache
+from gongdan.core.inserts import insert_rows
 from gongdan.core.models import User
 from gongdan.workorders.models import Priority, WorkOrder
 
@@ -99,12 +101,18 @@ def _replaying_history() -> bool:
     return replaying_history()
 
 
-def _enqueue(notification_ids: list[int]) -> None:
-    """Hand the rows to the task queue. A database queue takes the task row in this
-    same transaction (one commit, and the task exists exactly when the message
-    does); any other queue is told after commit, when the rows are visible."""
+def _database_queue() -> bool:
     from django_tasks_db import DatabaseBackend
 
+    from .tasks import send_notification
+
+    return isinstance(send_notification.get_backend(), DatabaseBackend)
+
+
+def _enqueue(notification_ids: list[int]) -> None:
+    """Hand the rows to the task queue. A database queue takes the task row in this
+    same transaction (one commit, and the task exists exactly when the claim does);
+    any other queue is told after commit, when the rows are visible."""
     from .tasks import send_notification
 
     def enqueue() -> None:
@@ -117,7 +125,7 @@ def _enqueue(notification_ids: list[int]) -> None:
 
     if not notification_ids:
         return
-    if isinstance(send_notification.get_backend(), DatabaseBackend):
+    if _database_queue():
         for pk in notification_ids:
             send_notification.enqueue(pk)
     else:
@@ -141,6 +149,10 @@ def notify(
     ``channel`` None means the recipient's preferred channels; the in-app inbox
     always gets a copy. Outside the recipient's shift, messages that are not
     urgent (and not about a red order) wait for the shift to start.
+
+    With the database queue the rows are due at once and the ticker's outbox lane
+    hands them to the queue within a second: the request that wrote them writes no
+    task row of its own. Any other queue (Redis) is told after commit.
     """
     if _replaying_history():
         return []
@@ -151,6 +163,7 @@ def notify(
     wanted = [channel] if channel else preferred_channels(recipient)
     channels = [Channel.INBOX, *(c for c in dict.fromkeys(wanted) if c != Channel.INBOX)]
     deferred = None if red else quiet_until(recipient, now)
+    by_ticker = _database_queue()
     rows: list[Notification] = []
     for name in channels:
         if name not in Channel.values:
@@ -174,15 +187,16 @@ def notify(
             if problem:
                 row.status = Status.FAILED
                 row.last_error = problem
-            elif deferred is not None:
+            elif deferred is not None or by_ticker:
                 row.status = Status.PENDING
-                row.next_attempt_at = deferred
+                row.next_attempt_at = deferred or now
             else:
                 row.status = Status.QUEUED
                 row.next_attempt_at = now + lease()
         rows.append(row)
-    Notification.objects.bulk_create(rows)
-    _enqueue([row.pk for row in rows if row.status == Status.QUEUED])
+    insert_rows(rows)
+    if not by_ticker:
+        _enqueue([row.pk for row in rows if row.status == Status.QUEUED])
     return rows
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from gongdan.core.inserts import insert_row
 from gongdan.workorders import signals
 from gongdan.workorders.models import WorkOrder
 
@@ -20,7 +21,7 @@ def on_planned(
 
     def write(saved: WorkOrder) -> None:
         if clock is not None:
-            clock.save(force_insert=True)
+            insert_row(clock)
         services.requester_auto_reply(order=saved)
 
     writes.append(write)

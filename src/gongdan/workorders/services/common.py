@@ -15,6 +15,7 @@ from gongdan.core.errors import (
     StaleVersion,
     ValidationFailed,
 )
+from gongdan.core.inserts import insert_rows
 from gongdan.core.models import User
 
 from ..definitions import type_definition
@@ -84,7 +85,7 @@ def events_batched() -> Iterator[None]:
         yield
     finally:
         _batch.events = None
-    WorkOrderEvent.objects.bulk_create(pending)
+    insert_rows(pending)
 
 
 # --- validation ----------------------------------------------------------------

@@ -15,6 +15,7 @@ from gongdan.core.errors import (
     Forbidden,
     ValidationFailed,
 )
+from gongdan.core.inserts import insert_row
 from gongdan.core.models import User
 
 from .. import permissions, signals
@@ -132,7 +133,7 @@ def work_order_create(
     try:
         with transaction.atomic(), events_batched():
             order.number = _next_number(now)
-            order.save(force_insert=True)
+            insert_row(order)
             event_record(
                 order=order,
                 kind=EventKind.CREATED,
