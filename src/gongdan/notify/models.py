@@ -98,6 +98,7 @@ class Notification(models.Model):
         verbose_name=_("接收人"),
         on_delete=models.CASCADE,
         related_name="notifications",
+        db_index=False,  # notify_inbox_idx leads with the recipient
     )
     order = models.ForeignKey(
         "workorders.WorkOrder",
@@ -108,7 +109,12 @@ class Notification(models.Model):
         related_name="notifications",
     )
     endpoint = models.ForeignKey(
-        Endpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Endpoint,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # read through the row, never searched by
     )
     template = models.CharField(_("模板"), max_length=50)
     # {"subject", "body", "url", "language", "urgent"} rendered when written.

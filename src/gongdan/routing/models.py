@@ -87,7 +87,9 @@ class RoutingTicket(models.Model):
     order = models.OneToOneField(
         WorkOrder, on_delete=models.CASCADE, primary_key=True, related_name="routing_ticket"
     )
-    rule = models.ForeignKey(RoutingRule, null=True, on_delete=models.SET_NULL, related_name="+")
+    rule = models.ForeignKey(
+        RoutingRule, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     assignee_id = models.BigIntegerField(null=True, blank=True)
     declined_by = models.JSONField(default=list, blank=True)
     accept_due_at = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -208,7 +208,9 @@ class OrderClock(models.Model):
     order = models.OneToOneField(
         WorkOrder, on_delete=models.CASCADE, primary_key=True, related_name="sla_clock"
     )
-    policy = models.ForeignKey(SlaPolicy, null=True, on_delete=models.SET_NULL, related_name="+")
+    policy = models.ForeignKey(
+        SlaPolicy, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     started_at = models.DateTimeField()
     paused_at = models.DateTimeField(null=True, blank=True)
     # Working time spent in waiting states so far, in seconds.
