@@ -25,6 +25,7 @@ def database() -> dict[str, Any]:
                 "timeout": 20,
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                    " PRAGMA wal_autocheckpoint=10000;"
                 ),
             },
         }

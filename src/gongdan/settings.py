@@ -126,13 +126,17 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the single writer; IMMEDIATE takes the write
     # lock at BEGIN so two writers queue instead of one of them failing half-way
     # with "database is locked"; our backend queues them on a lock that wakes the
-    # next writer at once (gongdan/core/sqlite/base.py).
+    # next writer at once (gongdan/core/sqlite/base.py). The WAL is folded back
+    # into the database every 10 000 pages (40 MB) instead of 1 000: a page that
+    # many commits touch (the newest leaf of every index) is copied back once per
+    # checkpoint, and the commit that runs the checkpoint waits a tenth as often.
     _db["ENGINE"] = "gongdan.core.sqlite"
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            " PRAGMA wal_autocheckpoint=10000;"
         ),
     }
     # Tests use a file (not :memory:) so that live-server threads and

@@ -42,6 +42,9 @@ def test_database_is_set_up_for_concurrent_writers(db):
             assert cursor.fetchone()[0] == "wal"
             cursor.execute("PRAGMA busy_timeout")
             assert cursor.fetchone()[0] >= 5000
+            # Checkpoints every 10 000 pages: a hot page is copied back once per round.
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            assert cursor.fetchone()[0] == 10000
             assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
         else:
             # Guarded updates and row locks assume PostgreSQL's default isolation.

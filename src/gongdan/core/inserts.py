@@ -89,7 +89,10 @@ def insert_rows(objs: Sequence[Model]) -> None:
         # planned before the order has its key) lends its key now, as in save().
         obj._prepare_related_fields_for_save(operation_name="insert_rows")  # type: ignore[attr-defined]  # private in django-stubs
         for f in fields:
-            params.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
+            value = f.pre_save(obj, True)
+            # NULL is NULL for every field type (JSONField included); half a row's
+            # columns are, and adapting them is not free.
+            params.append(None if value is None else f.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         keys = cursor.fetchall() if auto else [(obj.pk,) for obj in objs]
