@@ -92,3 +92,38 @@ def test_a_double_submitted_create_makes_one_order(live_plant, live_server):
     assert len(numbers) == 1, results
     assert sorted(status for status, _ in results).count(201) == 1
     assert WorkOrder.objects.count() == 1
+
+
+def test_a_create_that_fails_after_its_number_leaves_a_gap_only_on_postgresql(live_plant):
+    from django.db import connection
+
+    from gongdan.workorders import signals
+
+    def fail(**kwargs: Any) -> None:
+        raise RuntimeError("the disk is full")
+
+    def create(title: str) -> Any:
+        return work_order_create(
+            actor=live_plant.requester,
+            order_type=live_plant.repair,
+            title=title,
+            data={"symptom": "alarm"},
+        )[0]
+
+    first = create("第一张")
+    signals.work_order_created.connect(fail, dispatch_uid="test.fail")
+    try:
+        try:
+            create("写入失败")
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError("the create should have failed")
+    finally:
+        signals.work_order_created.disconnect(dispatch_uid="test.fail")
+    second = create("第二张")
+    assert WorkOrder.objects.count() == 2
+    step = int(second.number[-6:]) - int(first.number[-6:])
+    # PostgreSQL takes the number before the order's transaction, so creates do not
+    # queue behind each other's commits; SQLite takes it inside, with no gap.
+    assert step == (2 if connection.vendor == "postgresql" else 1)

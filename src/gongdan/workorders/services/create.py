@@ -41,8 +41,9 @@ from .common import (
 
 
 def _next_number(now: datetime.datetime) -> str:
-    """WO-<year>-<6 digits>, from one UPDATE … RETURNING on the year's row; call it
-    inside a transaction (the row stays locked until that commits)."""
+    """WO-<year>-<6 digits>, from one UPDATE … RETURNING on the year's row. Inside a
+    transaction the row stays locked until that commits: numbers without gaps, and
+    every other create waits for that commit."""
     year = timezone.localtime(now).year
     table = OrderNumberSequence._meta.db_table
     with connection.cursor() as cursor:
@@ -127,12 +128,10 @@ def work_order_create(
     signals.work_order_planned.send(
         sender=WorkOrder, order=order, actor=actor, at=now, writes=writes
     )
-    # The number is taken first in the write transaction, so the year's counter row
-    # (on SQLite, the database) is locked while the INSERTs run — only those: the
-    # reading and deciding happened above.
+    number = _number_before_transaction(now)
     try:
         with transaction.atomic(), events_batched():
-            order.number = _next_number(now)
+            order.number = number or _next_number(now)
             insert_row(order)
             event_record(
                 order=order,
@@ -163,6 +162,22 @@ def work_order_create(
                 return existing, False
         raise
     return order, True
+
+
+def _number_before_transaction(now: datetime.datetime) -> str | None:
+    """The order's number, taken in its own statement before the write transaction on
+    PostgreSQL (None elsewhere: the transaction takes it).
+
+    On SQLite writers queue for the database anyway, and the number is taken first
+    inside the transaction, with no gaps. On PostgreSQL the year's counter row is the
+    one thing every create writes: held from the number to the commit it made all
+    creates queue behind each other's commits, so it is taken and released first. An
+    order that then fails to commit (validation is done by now: a crash or a lost
+    connection) leaves a gap in that year's numbers. Inside a caller's transaction
+    the number stays part of it."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    return _next_number(now)
 
 
 def _validate_new(
