@@ -1,0 +1,99 @@
+"""insert_rows means what save(force_insert=True) and bulk_create mean, for less."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from gongdan.core.inserts import insert_row, insert_rows
+from gongdan.core.models import Region
+from gongdan.notify.models import Channel, Notification, Status
+from gongdan.routing.models import RoutingTicket
+from gongdan.workorders.models import EventKind, WorkOrderEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def _columns(obj: object) -> dict[str, object]:
+    model = type(obj)
+    return {
+        f.attname: getattr(obj, f.attname) for f in model._meta.concrete_fields if not f.primary_key
+    }
+
+
+def test_rows_read_back_exactly_as_the_orm_writes_them(plant, new_order):
+    order = new_order()
+    at = timezone.make_aware(datetime.datetime(2026, 3, 1, 8, 30, 15, 123456))
+
+    def event(kind: str) -> WorkOrderEvent:
+        return WorkOrderEvent(
+            order=order,
+            kind=kind,
+            actor=plant.wang,
+            action="accept",
+            data={"after": {"title": "注塑机漏油", "n": 3, "ok": True, "none": None}},
+            created_at=at,
+        )
+
+    by_orm = event(EventKind.COMMENT)
+    by_orm.save(force_insert=True)
+    fast = [event(EventKind.COMMENT), event(EventKind.ROUTING)]
+    with CaptureQueriesContext(connection) as queries:
+        insert_rows(fast)
+    assert len(queries) == 1  # both rows, one statement
+    assert all(e.pk and not e._state.adding for e in fast)
+    assert fast[0].pk < fast[1].pk  # keys come back in the rows' order
+    stored = WorkOrderEvent.objects.get(pk=fast[0].pk)
+    assert _columns(stored) == _columns(WorkOrderEvent.objects.get(pk=by_orm.pk))
+    assert WorkOrderEvent.objects.get(pk=fast[1].pk).kind == EventKind.ROUTING
+
+
+def test_defaults_nulls_and_a_related_object_saved_later(plant, new_order):
+    order = new_order()
+    # Built before the order it belongs to had its key, like an SLA clock is.
+    row = Notification(channel=Channel.INBOX, recipient=plant.li, template="generic")
+    row.order = order
+    insert_row(row)
+    stored = Notification.objects.get(pk=row.pk)
+    assert (stored.order_id, stored.endpoint_id, stored.read_at) == (order.pk, None, None)
+    assert stored.status == Status.PENDING  # the field's default
+    assert stored.payload == {}
+
+
+def test_a_table_keyed_by_its_order_gets_the_orders_key(plant, new_order):
+    order = new_order()
+    ticket = RoutingTicket(order=order, declined_by=[plant.wang.pk])
+    insert_row(ticket)
+    assert ticket.pk == order.pk
+    assert RoutingTicket.objects.get(pk=order.pk).declined_by == [plant.wang.pk]
+
+
+def test_a_model_someone_listens_to_is_saved_through_the_orm(db):
+    heard: list[str] = []
+
+    def listener(sender: type, instance: Region, **kwargs: object) -> None:
+        heard.append(instance.code)
+
+    post_save.connect(listener, sender=Region, dispatch_uid="test.inserts")
+    try:
+        insert_rows([Region(code="east", name="华东")])
+    finally:
+        post_save.disconnect(dispatch_uid="test.inserts", sender=Region)
+    # bulk_create's meaning: the row is there; like bulk_create, no signal is sent.
+    assert Region.objects.filter(code="east").exists()
+    assert heard == []
+
+
+def test_saved_or_mixed_instances_are_refused(plant, new_order):
+    order = new_order()
+    saved = WorkOrderEvent.objects.create(order=order, kind=EventKind.COMMENT)
+    with pytest.raises(ValueError):
+        insert_rows([saved])
+    with pytest.raises(ValueError):
+        insert_rows([WorkOrderEvent(order=order, kind=EventKind.COMMENT), Region(code="x")])
+    insert_rows([])  # nothing to do
