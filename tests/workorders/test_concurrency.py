@@ -94,8 +94,10 @@ def test_a_double_submitted_create_makes_one_order(live_plant, live_server):
     assert WorkOrder.objects.count() == 1
 
 
-def test_a_create_that_fails_after_its_number_leaves_a_gap_only_on_postgresql(live_plant):
-    from django.db import connection
+def test_a_create_that_fails_after_its_number_leaves_a_gap_but_not_inside_a_transaction(
+    live_plant,
+):
+    from django.db import transaction
 
     from gongdan.workorders import signals
 
@@ -110,20 +112,67 @@ def test_a_create_that_fails_after_its_number_leaves_a_gap_only_on_postgresql(li
             data={"symptom": "alarm"},
         )[0]
 
-    first = create("第一张")
-    signals.work_order_created.connect(fail, dispatch_uid="test.fail")
-    try:
+    def failing(title: str, *, in_transaction: bool) -> None:
+        signals.work_order_created.connect(fail, dispatch_uid="test.fail")
         try:
-            create("写入失败")
+            if in_transaction:
+                with transaction.atomic():
+                    create(title)
+            else:
+                create(title)
         except RuntimeError:
             pass
         else:
             raise AssertionError("the create should have failed")
-    finally:
-        signals.work_order_created.disconnect(dispatch_uid="test.fail")
+        finally:
+            signals.work_order_created.disconnect(dispatch_uid="test.fail")
+
+    def step(a: Any, b: Any) -> int:
+        return int(b.number[-6:]) - int(a.number[-6:])
+
+    first = create("第一张")
+    # On its own, a create takes its number before the order's transaction (creates
+    # do not queue behind each other's commits): a failure after it leaves a gap.
+    failing("写入失败", in_transaction=False)
     second = create("第二张")
-    assert WorkOrder.objects.count() == 2
-    step = int(second.number[-6:]) - int(first.number[-6:])
-    # PostgreSQL takes the number before the order's transaction, so creates do not
-    # queue behind each other's commits; SQLite takes it inside, with no gap.
-    assert step == (2 if connection.vendor == "postgresql" else 1)
+    assert step(first, second) == 2
+    # Inside a caller's transaction the number is part of it, and goes back with it.
+    failing("写入失败", in_transaction=True)
+    third = create("第三张")
+    assert step(second, third) == 1
+    assert WorkOrder.objects.count() == 3
+
+
+def test_a_routed_create_outside_a_transaction_writes_every_row(live_plant):
+    """The create as the API runs it: rows built first, then one short transaction."""
+    from gongdan.notify.models import Notification
+    from gongdan.routing.models import RoutingRule, RoutingTicket
+    from gongdan.sla.models import OrderClock, SlaPolicy
+
+    SlaPolicy.objects.create(
+        name="红色", priority="red", clock="24x7", response_minutes=15, resolution_minutes=240
+    )
+    RoutingRule.objects.create(
+        name="同区域负荷最低", position=1, condition={}, action={"region": "order"}
+    )
+    live_plant.wang.email = "wang@example.test"
+    live_plant.wang.save()
+    order, created = work_order_create(
+        actor=live_plant.requester,
+        order_type=live_plant.repair,
+        title="液压站漏油",
+        priority="red",
+        asset=live_plant.press,
+        data={"symptom": "oil_leak"},
+    )
+    assert created and order.pk and order.assignee is not None
+    stored = WorkOrder.objects.get(pk=order.pk)
+    assert (stored.number, stored.assignee_id) == (order.number, order.assignee.pk)
+    assert stored.response_due_at == order.response_due_at is not None
+    kinds = list(stored.events.order_by("id").values_list("kind", flat=True))
+    assert kinds == ["created", "routing", "assigned"]
+    assert OrderClock.objects.filter(order=stored).count() == 1
+    assert RoutingTicket.objects.get(order=stored).accept_due_at is not None
+    messages = Notification.objects.filter(order=stored, recipient=order.assignee)
+    assert messages.count() >= 1
+    assert all(order.number in m.subject for m in messages)

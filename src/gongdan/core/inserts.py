@@ -16,11 +16,12 @@ skipped.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import AutoField, BigAutoField, Field, Model
+from django.db.models import AutoField, BigAutoField, Field, ForeignKey, Model
 from django.db.models.signals import post_save, pre_save
 
 _statements: dict[tuple[type[Model], str, int], tuple[str, list[Field[Any, Any]]]] = {}
@@ -67,39 +68,115 @@ def _plain(model: type[Model]) -> bool:
     )
 
 
+# --- prepared before the transaction ------------------------------------------
+
+_deferred = threading.local()
+
+
+@contextmanager
+def writes_deferred() -> Iterator[Callable[[], None]]:
+    """Collect the INSERTs (and ``deferred_write`` calls) made inside the block instead
+    of running them; the callable it gives runs them, in order, inside the caller's
+    transaction.
+
+    For work that only adds rows — a new order's events, outbox rows, SLA clock and
+    routing ticket — so that building them (rendering messages, adapting values)
+    happens before the write transaction opens, and the transaction, which on SQLite
+    holds the database's one write lock, covers only the statements. A row may point
+    at an object that is saved first in that transaction (the new order): its key is
+    filled in when the row is written."""
+    queue: list[Callable[[], object]] = []
+    previous = getattr(_deferred, "queue", None)
+    _deferred.queue = queue
+
+    def run() -> None:
+        for write in queue:
+            write()
+
+    try:
+        yield run
+    finally:
+        _deferred.queue = previous
+
+
+def deferring() -> bool:
+    """True inside ``writes_deferred``: there is no transaction to join yet."""
+    return getattr(_deferred, "queue", None) is not None
+
+
+def deferred_write(write: Callable[[], object]) -> None:
+    """Run ``write`` now, or inside the transaction when writes are deferred."""
+    queue: list[Callable[[], object]] | None = getattr(_deferred, "queue", None)
+    if queue is None:
+        write()
+    else:
+        queue.append(write)
+
+
+# --- the statements -------------------------------------------------------------
+
+
 def insert_rows(objs: Sequence[Model]) -> None:
     """INSERT new, unsaved instances of one model in one statement and give each its
-    primary key, as ``bulk_create`` does (no signals, no ``save()`` overrides)."""
+    primary key, as ``bulk_create`` does (no signals, no ``save()`` overrides).
+    Inside ``writes_deferred`` the values are adapted now and the INSERT waits for
+    the transaction."""
     if not objs:
         return
-    model = type(objs[0])
+    batch = list(objs)
+    model = type(batch[0])
     alias = router.db_for_write(model)
     connection = connections[alias]
     if not (_plain(model) and connection.features.can_return_rows_from_bulk_insert):
         # (Every engine gongdan runs on has RETURNING; this is for any other.)
-        model._default_manager.using(alias).bulk_create(objs)
+        def orm_write() -> None:
+            model._default_manager.using(alias).bulk_create(batch)
+
+        deferred_write(orm_write)
         return
-    sql, fields = _statement(model, alias, len(objs))
+    sql, fields = _statement(model, alias, len(batch))
     auto = _auto_key(model)
     params: list[Any] = []
-    for obj in objs:
+    # Foreign keys to an object not saved yet (the new order): filled in when written.
+    late: list[tuple[int, Model, ForeignKey[Any, Any]]] = []
+    for obj in batch:
         if type(obj) is not model or not obj._state.adding or (auto and obj.pk is not None):
             raise ValueError("insert_rows takes new instances of one model")
-        # A related object saved after this one was built (an order's SLA clock is
-        # planned before the order has its key) lends its key now, as in save().
-        obj._prepare_related_fields_for_save(operation_name="insert_rows")  # type: ignore[attr-defined]  # private in django-stubs
         for f in fields:
+            related = (
+                f.get_cached_value(obj) if isinstance(f, ForeignKey) and f.is_cached(obj) else None
+            )
+            if related is not None:
+                if related.pk is None:
+                    assert isinstance(f, ForeignKey)
+                    late.append((len(params), obj, f))
+                    params.append(None)
+                    continue
+                if getattr(obj, f.attname) is None:
+                    # Saved after this row was built (an SLA clock is planned before
+                    # its order has a key): it lends its key now, as save() does.
+                    setattr(obj, f.name, related)
             value = f.pre_save(obj, True)
             # NULL is NULL for every field type (JSONField included); half a row's
             # columns are, and adapting them is not free.
             params.append(None if value is None else f.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        keys = cursor.fetchall() if auto else [(obj.pk,) for obj in objs]
-    for obj, (pk,) in zip(objs, keys, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = alias
+
+    def write() -> None:
+        for i, obj, f in late:
+            related = f.get_cached_value(obj)
+            if related is None or related.pk is None:
+                raise ValueError(f"{f.name} of a {model.__name__} row was never saved")
+            setattr(obj, f.name, related)
+            params[i] = f.get_db_prep_save(getattr(obj, f.attname), connection)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            keys = cursor.fetchall() if auto else [(obj.pk,) for obj in batch]
+        for obj, (pk,) in zip(batch, keys, strict=True):
+            obj.pk = pk
+            obj._state.adding = False
+            obj._state.db = alias
+
+    deferred_write(write)
 
 
 def insert_row(obj: Model) -> None:

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from gongdan.core.cache import ProcessCache
-from gongdan.core.inserts import insert_rows
+from gongdan.core.inserts import deferred_write, deferring, insert_rows
 from gongdan.core.models import User
 from gongdan.workorders.models import Priority, WorkOrder
 
@@ -132,9 +132,6 @@ def _enqueue(notification_ids: list[int]) -> None:
         transaction.on_commit(enqueue)
 
 
-# Called inside the caller's transaction; nothing in it fails half-way, so it
-# joins that transaction instead of opening a savepoint.
-@transaction.atomic(savepoint=False)
 def notify(
     *,
     recipient: User,
@@ -156,6 +153,24 @@ def notify(
     """
     if _replaying_history():
         return []
+    if deferring():
+        # Prepared before its transaction opens (a new order's messages): the rows
+        # are written in it.
+        return _notify(recipient, template, context, order, channel, urgent)
+    # Called inside the caller's transaction; nothing in it fails half-way, so it
+    # joins that transaction instead of opening a savepoint.
+    with transaction.atomic(savepoint=False):
+        return _notify(recipient, template, context, order, channel, urgent)
+
+
+def _notify(
+    recipient: User,
+    template: str,
+    context: dict[str, Any],
+    order: WorkOrder | None,
+    channel: str | None,
+    urgent: bool,
+) -> list[Notification]:
     now = timezone.now()
     payload = render(recipient=recipient, template=template, context=context, order=order)
     red = urgent or (order is not None and order.priority == Priority.RED)
@@ -196,7 +211,7 @@ def notify(
         rows.append(row)
     insert_rows(rows)
     if not by_ticker:
-        _enqueue([row.pk for row in rows if row.status == Status.QUEUED])
+        deferred_write(lambda: _enqueue([row.pk for row in rows if row.status == Status.QUEUED]))
     return rows
 
 

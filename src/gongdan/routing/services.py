@@ -25,7 +25,7 @@ from pydantic import ValidationError as PydanticError
 
 from gongdan.core.cache import ProcessCache
 from gongdan.core.errors import ValidationFailed
-from gongdan.core.inserts import insert_row
+from gongdan.core.inserts import deferred_write, insert_row
 from gongdan.core.models import Role, User, UserSkill
 from gongdan.workorders.models import (
     OPEN_CATEGORIES,
@@ -526,8 +526,9 @@ def _carry_out(
         assert decision.rule is not None
         action = decision.rule.parsed_action()
         if decision.why == "round_robin":
-            RoutingRule.objects.filter(pk=decision.rule.pk).update(
-                last_assignee_id=decision.winner.pk
+            rule_id, winner_id = decision.rule.pk, decision.winner.pk
+            deferred_write(
+                lambda: RoutingRule.objects.filter(pk=rule_id).update(last_assignee_id=winner_id)
             )
         event_record(
             order=order, kind=EventKind.ROUTING, actor=None, action=trigger, data=record, at=now

@@ -15,7 +15,7 @@ from gongdan.core.errors import (
     Forbidden,
     ValidationFailed,
 )
-from gongdan.core.inserts import insert_row
+from gongdan.core.inserts import insert_row, writes_deferred
 from gongdan.core.models import User
 
 from .. import permissions, signals
@@ -129,31 +129,52 @@ def work_order_create(
         sender=WorkOrder, order=order, actor=actor, at=now, writes=writes
     )
     number = _number_before_transaction(now)
+
+    def record() -> None:
+        """Everything written after the order's own row: its created event and what
+        planning asked for (SLA clock, routing record, ticket, outbox)."""
+        event_record(
+            order=order,
+            kind=EventKind.CREATED,
+            actor=actor,
+            on_behalf_of=on_behalf_of,
+            to_state=state.key,
+            data={
+                "after": {
+                    "title": order.title,
+                    "priority": order.priority,
+                    "asset": asset.code if asset else None,
+                    "data": cleaned,
+                }
+            },
+            at=now,
+        )
+        for write in writes:
+            write(order)
+
+    def created() -> None:
+        signals.work_order_created.send(sender=WorkOrder, order=order, actor=actor, at=now)
+        if idempotency_key:
+            IdempotencyKey.objects.create(scope=scope, key=idempotency_key, order=order)
+
     try:
-        with transaction.atomic(), events_batched():
-            order.number = number or _next_number(now)
-            insert_row(order)
-            event_record(
-                order=order,
-                kind=EventKind.CREATED,
-                actor=actor,
-                on_behalf_of=on_behalf_of,
-                to_state=state.key,
-                data={
-                    "after": {
-                        "title": order.title,
-                        "priority": order.priority,
-                        "asset": asset.code if asset else None,
-                        "data": cleaned,
-                    }
-                },
-                at=now,
-            )
-            for write in writes:
-                write(order)
-            signals.work_order_created.send(sender=WorkOrder, order=order, actor=actor, at=now)
-            if idempotency_key:
-                IdempotencyKey.objects.create(scope=scope, key=idempotency_key, order=order)
+        if number is not None:
+            # With the number known, every row is built — messages rendered, values
+            # adapted — before the write transaction opens, and the transaction (on
+            # SQLite the database's one write lock) holds only the statements.
+            order.number = number
+            with writes_deferred() as write_rows, events_batched():
+                record()
+            with transaction.atomic():
+                insert_row(order)
+                write_rows()
+                created()
+        else:
+            with transaction.atomic(), events_batched():
+                order.number = _next_number(now)
+                insert_row(order)
+                record()
+                created()
     except IntegrityError:
         # A concurrent request with the same key won the race; return its order.
         if idempotency_key:
@@ -165,18 +186,23 @@ def work_order_create(
 
 
 def _number_before_transaction(now: datetime.datetime) -> str | None:
-    """The order's number, taken in its own statement before the write transaction on
-    PostgreSQL (None elsewhere: the transaction takes it).
+    """The order's number, taken and committed on its own before the order's write
+    transaction; None inside a caller's transaction, where the number is part of it.
 
-    On SQLite writers queue for the database anyway, and the number is taken first
-    inside the transaction, with no gaps. On PostgreSQL the year's counter row is the
-    one thing every create writes: held from the number to the commit it made all
-    creates queue behind each other's commits, so it is taken and released first. An
-    order that then fails to commit (validation is done by now: a crash or a lost
-    connection) leaves a gap in that year's numbers. Inside a caller's transaction
-    the number stays part of it."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    The year's counter row is the one thing every create writes. Held from the
+    number to the order's commit, it made creates queue behind each other's commits
+    on PostgreSQL, and on SQLite it kept the database's write lock for the whole
+    create. Taken first, the number also lets every row — the outbox's messages
+    carry it — be built before the transaction. An order that then fails to commit
+    (validation is done by now: a crash, a lost connection, a repeated
+    Idempotency-Key racing the first) leaves a gap in that year's numbers."""
+    if connection.in_atomic_block:
         return None
+    if connection.vendor == "sqlite":
+        # Through the writer queue (a plain autocommit write would wait in SQLite's
+        # sleeping busy handler instead).
+        with transaction.atomic():
+            return _next_number(now)
     return _next_number(now)
 
 
