@@ -97,3 +97,49 @@ def test_saved_or_mixed_instances_are_refused(plant, new_order):
     with pytest.raises(ValueError):
         insert_rows([WorkOrderEvent(order=order, kind=EventKind.COMMENT), Region(code="x")])
     insert_rows([])  # nothing to do
+
+
+def test_deferred_rows_are_built_first_and_written_in_order_inside_the_transaction(plant):
+    from django.db import transaction
+
+    from gongdan.core.inserts import deferred_write, deferring, writes_deferred
+    from gongdan.workorders.models import PRIORITY_RANK, Priority, WorkOrder
+
+    state = plant.repair.states.order_by("id").first()
+    order = WorkOrder(
+        type=plant.repair,
+        number="WO-2026-900001",
+        title="先建好，再写入",
+        priority=Priority.RED,
+        priority_rank=PRIORITY_RANK[Priority.RED],
+        state=state,
+        state_category=state.category,
+        created_by=plant.requester,
+    )
+    written: list[str] = []
+    with CaptureQueriesContext(connection) as queries, writes_deferred() as write_rows:
+        assert deferring()
+        # Built while the order has no key yet.
+        events = [WorkOrderEvent(order=order, kind=EventKind.CREATED, data={"n": 1})]
+        insert_rows(events)
+        deferred_write(lambda: written.append("after the events"))
+    assert not deferring()
+    assert len(queries) == 0  # nothing ran: no transaction, no lock
+    assert events[0].pk is None
+    with transaction.atomic():
+        insert_row(order)
+        write_rows()
+    assert written == ["after the events"]
+    assert events[0].pk and events[0].order_id == order.pk
+    assert WorkOrderEvent.objects.get(pk=events[0].pk).data == {"n": 1}
+
+
+def test_a_deferred_row_whose_object_was_never_saved_fails_clearly(plant, new_order):
+    from gongdan.core.inserts import writes_deferred
+    from gongdan.workorders.models import WorkOrder
+
+    ghost = WorkOrder(title="从未保存")
+    with writes_deferred() as write_rows:
+        insert_rows([WorkOrderEvent(order=ghost, kind=EventKind.CREATED)])
+    with pytest.raises(ValueError, match="never saved"):
+        write_rows()
