@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from gongdan.core.schema import drop_indexes_only
+
 
 class Migration(migrations.Migration):
 
@@ -16,16 +18,12 @@ class Migration(migrations.Migration):
     # SQLite an AlterField would copy the whole table once per field to do it.
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[
-                migrations.RunSQL(
-                    f"DROP INDEX IF EXISTS {name}",
-                    reverse_sql=f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})",
-                )
-                for table, name, column in [
+            database_operations=drop_indexes_only(
+                [
                     ("notify_notification", "notify_notification_endpoint_id_cb55d3da", "endpoint_id"),
                     ("notify_notification", "notify_notification_recipient_id_07222ca5", "recipient_id"),
                 ]
-            ],
+            ),
             state_operations=[
         migrations.AlterField(
             model_name='notification',

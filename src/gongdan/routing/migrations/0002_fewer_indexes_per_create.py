@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from gongdan.core.schema import drop_indexes_only
+
 
 class Migration(migrations.Migration):
 
@@ -14,15 +16,11 @@ class Migration(migrations.Migration):
     # SQLite an AlterField would copy the whole table once per field to do it.
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[
-                migrations.RunSQL(
-                    f"DROP INDEX IF EXISTS {name}",
-                    reverse_sql=f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})",
-                )
-                for table, name, column in [
+            database_operations=drop_indexes_only(
+                [
                     ("routing_routingticket", "routing_routingticket_rule_id_890fb194", "rule_id"),
                 ]
-            ],
+            ),
             state_operations=[
         migrations.AlterField(
             model_name='routingticket',

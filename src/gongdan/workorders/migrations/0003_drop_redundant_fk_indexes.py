@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from gongdan.core.schema import drop_indexes_only
+
 
 class Migration(migrations.Migration):
 
@@ -17,19 +19,15 @@ class Migration(migrations.Migration):
     # table once per field to do it.
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[
-                migrations.RunSQL(
-                    f"DROP INDEX IF EXISTS {name}",
-                    reverse_sql=f"CREATE INDEX IF NOT EXISTS {name} ON workorders_workorder ({column})",
-                )
-                for name, column in [
-                    ("workorders_workorder_assignee_id_9985c27c", "assignee_id"),
-                    ("workorders_workorder_region_id_502855bc", "region_id"),
-                    ("workorders_workorder_requester_id_bc6681d5", "requester_id"),
-                    ("workorders_workorder_team_id_4e5ebcee", "team_id"),
-                    ("workorders_workorder_type_id_c812c7cc", "type_id"),
+            database_operations=drop_indexes_only(
+                [
+                    ("workorders_workorder", "workorders_workorder_assignee_id_9985c27c", "assignee_id"),
+                    ("workorders_workorder", "workorders_workorder_region_id_502855bc", "region_id"),
+                    ("workorders_workorder", "workorders_workorder_requester_id_bc6681d5", "requester_id"),
+                    ("workorders_workorder", "workorders_workorder_team_id_4e5ebcee", "team_id"),
+                    ("workorders_workorder", "workorders_workorder_type_id_c812c7cc", "type_id"),
                 ]
-            ],
+            ),
             state_operations=[
         migrations.AlterField(
             model_name='workorder',

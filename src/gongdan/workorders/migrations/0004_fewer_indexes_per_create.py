@@ -5,6 +5,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from gongdan.core.schema import drop_indexes_only
+
 
 class Migration(migrations.Migration):
 
@@ -17,12 +19,8 @@ class Migration(migrations.Migration):
     # SQLite an AlterField would copy the whole table once per field to do it.
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[
-                migrations.RunSQL(
-                    f"DROP INDEX IF EXISTS {name}",
-                    reverse_sql=f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})",
-                )
-                for table, name, column in [
+            database_operations=drop_indexes_only(
+                [
                     ("workorders_workorder", "workorders_workorder_arrival_due_at_2f8f0069", "arrival_due_at"),
                     ("workorders_workorder", "workorders_workorder_entered_by_id_5282804e", "entered_by_id"),
                     ("workorders_workorder", "workorders_workorder_response_due_at_d309b7a6", "response_due_at"),
@@ -31,7 +29,7 @@ class Migration(migrations.Migration):
                     ("workorders_workorderevent", "workorders_workorderevent_on_behalf_of_id_e03111b7", "on_behalf_of_id"),
                     ("workorders_workorderevent", "workorders_workorderevent_order_id_1748e1f3", "order_id"),
                 ]
-            ],
+            ),
             state_operations=[
         migrations.AlterField(
             model_name='workorder',
