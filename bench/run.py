@@ -458,12 +458,25 @@ def fmt_ms(value: float | None) -> str:
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
 
+def round_ratios(ours: dict[str, Any], peer: dict[str, Any]) -> str:
+    """The ratio taken within each round, where the servers ran minutes apart at most:
+    its median, and the lowest and highest round. This machine's speed drifts within
+    a run, and a ratio of medians taken over the whole run carries that drift."""
+    per_round = [a / b for a, b in zip(ours["rounds"], peer["rounds"], strict=True) if b]
+    if not per_round:
+        return "—"
+    mid = statistics.median(per_round)
+    if len(per_round) == 1:
+        return f"{mid:.2f}×"
+    return f"{mid:.2f}× ({min(per_round):.2f}–{max(per_round):.2f})"
+
+
 def report(engine: Engine, create: dict[str, Any] | None, lists: dict[str, Any] | None) -> str:
     out: list[str] = [f"### {engine.name}", ""]
     if create:
         out += ["**1. Create an order through the API** (gunicorn 2×4 gthread, DEBUG off, wrk)", ""]
         out.append("| conn | system | orders/s (spread) | p50 ms | p95 ms | errors "
-                   "| gongdan/helpdesk | gongdan/limit |")  # fmt: skip
+                   "| gongdan/helpdesk, by round | gongdan/limit, by round |")  # fmt: skip
         out.append("|---:|---|---:|---:|---:|---:|---:|---:|")
         by = {(r["system"], r["connections"]): r for r in create["rows"]}
         for connections in sorted({r["connections"] for r in create["rows"]}):
@@ -474,8 +487,7 @@ def report(engine: Engine, create: dict[str, Any] | None, lists: dict[str, Any] 
                 ratios = ["", ""]
                 if name.startswith("gongdan"):
                     ratios = [
-                        f"{r['rps'] / by[('helpdesk', connections)]['rps']:.2f}×",
-                        f"{r['rps'] / by[('limit', connections)]['rps']:.2f}×",
+                        round_ratios(r, by[(peer, connections)]) for peer in ("helpdesk", "limit")
                     ]
                 out.append(
                     f"| {connections} | {name} | {r['rps']:.0f} (±{r['rps_spread_pct'] / 2:.0f}%)"

@@ -78,3 +78,14 @@ def test_profile_summary_splits_request_samples_into_the_create_path() -> None:
     assert summary["buckets"]["  order number (_next_number)"] == 75
     assert summary["buckets"]["machine look-up (asset_named)"] == 25
     assert summary["top_self"][0] == ("_next_number (services.py:2)", 75)
+
+
+def test_ratios_are_taken_within_each_round() -> None:
+    from bench.run import round_ratios
+
+    # The machine slowed down in round 2: both servers dropped, the ratio did not.
+    ours = {"rounds": [300.0, 150.0, 290.0]}
+    peer = {"rounds": [100.0, 50.0, 100.0]}
+    assert round_ratios(ours, peer) == "3.00× (2.90–3.00)"
+    assert round_ratios({"rounds": [10.0]}, {"rounds": [4.0]}) == "2.50×"
+    assert round_ratios({"rounds": [10.0]}, {"rounds": [0.0]}) == "—"
