@@ -42,7 +42,12 @@ VENV = Path(os.environ.get("BENCH_VENV", ROOT / ".venv")) / "bin"
 HELPDESK_VENV = WORK / "venv-helpdesk"
 TOOLS_VENV = WORK / "venv-tools"
 PY_SPY = "py-spy==0.4.3"
-WORKERS, THREADS = 2, 4
+# Every server is sized as `gongdan serve` sizes gongdan (gongdan/core/server.py).
+sys.path.insert(0, str(ROOT / "src"))
+from gongdan.core.server import WEB_THREADS as THREADS  # noqa: E402
+from gongdan.core.server import default_web_workers  # noqa: E402
+
+WORKERS = default_web_workers()
 PORTS = {"gongdan": 8781, "helpdesk": 8782, "limit": 8783}
 
 
@@ -474,7 +479,8 @@ def round_ratios(ours: dict[str, Any], peer: dict[str, Any]) -> str:
 def report(engine: Engine, create: dict[str, Any] | None, lists: dict[str, Any] | None) -> str:
     out: list[str] = [f"### {engine.name}", ""]
     if create:
-        out += ["**1. Create an order through the API** (gunicorn 2×4 gthread, DEBUG off, wrk)", ""]
+        out += [f"**1. Create an order through the API** (gunicorn {WORKERS}×{THREADS} gthread,"
+                " DEBUG off, wrk)", ""]  # fmt: skip
         out.append("| conn | system | orders/s (spread) | p50 ms | p95 ms | errors "
                    "| gongdan/helpdesk, by round | gongdan/limit, by round |")  # fmt: skip
         out.append("|---:|---|---:|---:|---:|---:|---:|---:|")

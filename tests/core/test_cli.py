@@ -99,3 +99,11 @@ def test_serve_runs_web_worker_and_ticker_and_ctrl_c_stops_them(tmp_path: Path):
     for child in children:
         with pytest.raises(ProcessLookupError):
             os.kill(child, 0)
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(None, 2), (1, 2), (2, 4), (3, 6), (16, 8)])
+def test_serve_runs_two_web_workers_per_core_within_bounds(monkeypatch, cores, workers):
+    from gongdan.core import server
+
+    monkeypatch.setattr(server.os, "cpu_count", lambda: cores)
+    assert server.default_web_workers() == workers

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.contrib.staticfiles.finders import get_finders
 from django.core.management.base import BaseCommand, CommandParser
 
+from gongdan.core.server import WEB_THREADS, default_web_workers
+
 
 def static_is_stale() -> bool:
     """True if collectstatic has never run or a source file changed since it did."""
@@ -32,7 +34,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=2, help="web worker processes")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=default_web_workers(),
+            help="web worker processes (default: two per core, 2–8)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         stopping = False
@@ -65,7 +72,7 @@ class Command(BaseCommand):
                 "--workers",
                 str(options["workers"]),
                 "--threads",
-                "4",
+                str(WEB_THREADS),
                 "--graceful-timeout",
                 "5",
                 "--access-logfile",
