@@ -257,3 +257,17 @@ def test_apps_extend_the_demo_and_a_broken_extension_does_not_sink_it(plant, mon
     assert User.objects.get(username="dispatcher").display_name == "刘调度"
     assert Asset.objects.count() == 31
     assert Asset.objects.get(code="IMM-001").name == "注塑机 海天 MA1600"
+
+
+def test_every_open_state_has_orders_whatever_the_time_the_demo_is_loaded():
+    # The board shows new, assigned, in-progress and resolved work at any hour: the
+    # newest reports stay new, the oldest of the recent ones are resolved.
+    def reached(plan: Any, now: datetime.datetime) -> str:
+        done = [s.action or s.kind for s in plan.steps if s.at < now]
+        return done[-1] if done else "created"
+
+    for hours in range(0, 7 * 24, 3):
+        now = NOW + datetime.timedelta(hours=hours)
+        states = Counter(reached(plan, now) for plan in demo_plan(weeks=1, now=now))
+        for wanted in (("created",), ("accept", "assign"), ("depart", "arrive"), ("resolve",)):
+            assert any(states[action] for action in wanted), (now, wanted, states)

@@ -364,8 +364,11 @@ BACKLOG = ["", "accept", "depart", "arrive", "resolve", "close"]
 def _leave_backlog(plans: list[OrderPlan], now: datetime.datetime, rng: random.Random) -> None:
     live = [p for p in plans if not any(s.action == "cancel" for s in p.steps)]
     recent = live[-3 * len(BACKLOG) :]
+    # Three orders per open state, the oldest of them furthest along: an order stops
+    # before its target only once the steps before it have happened, and a report
+    # from this morning may not have been fixed yet, whatever the time of day.
     for index, plan in enumerate(recent):
-        target = BACKLOG[index % len(BACKLOG)]
+        target = BACKLOG[len(BACKLOG) - 1 - min(index // 3, len(BACKLOG) - 1)]
         cut = next((n for n, s in enumerate(plan.steps) if not target or s.action == target), None)
         if cut is not None:
             del plan.steps[cut:]
