@@ -14,6 +14,8 @@ from gongdan.core import ticker
 def finders(monkeypatch):
     monkeypatch.setattr(ticker, "_finders", {})
     monkeypatch.setattr(ticker, "_periods", {})
+    # The loop's connection housekeeping is Django's; these finders use no database.
+    monkeypatch.setattr(ticker, "close_old_connections", lambda: None)
     runs: Counter[str] = Counter()
 
     @ticker.register("slow")
