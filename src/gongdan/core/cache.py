@@ -52,6 +52,12 @@ class _Invalidated(ABC):
         return False
 
     def _changed(self, sender: Any, **kwargs: Any) -> None:
+        self.changed()
+
+    def changed(self) -> None:
+        """What is cached was changed in this thread: drop the copy now and again at
+        commit, reading past the cache until then. Called by the save and delete
+        signals, and directly after a change they do not announce (``update()``)."""
         self.clear()
         if transaction.get_connection().in_atomic_block:
             self._local.changed = True

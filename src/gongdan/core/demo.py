@@ -368,7 +368,7 @@ def _leave_backlog(plans: list[OrderPlan], now: datetime.datetime, rng: random.R
     # before its target only once the steps before it have happened, and a report
     # from this morning may not have been fixed yet, whatever the time of day.
     for index, plan in enumerate(recent):
-        target = BACKLOG[len(BACKLOG) - 1 - min(index // 3, len(BACKLOG) - 1)]
+        target = BACKLOG[-1 - index // 3]
         cut = next((n for n, s in enumerate(plan.steps) if not target or s.action == target), None)
         if cut is not None:
             del plan.steps[cut:]

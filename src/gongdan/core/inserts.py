@@ -146,16 +146,13 @@ def insert_rows(objs: Sequence[Model]) -> None:
             related = (
                 f.get_cached_value(obj) if isinstance(f, ForeignKey) and f.is_cached(obj) else None
             )
-            if related is not None:
-                if related.pk is None:
-                    assert isinstance(f, ForeignKey)
-                    late.append((len(params), obj, f))
-                    params.append(None)
-                    continue
-                if getattr(obj, f.attname) is None:
-                    # Saved after this row was built (an SLA clock is planned before
-                    # its order has a key): it lends its key now, as save() does.
-                    setattr(obj, f.name, related)
+            if related is not None and related.pk is None:
+                late.append((len(params), obj, f))  # type: ignore[arg-type]  # a ForeignKey, above
+                params.append(None)
+                continue
+            if related is not None and getattr(obj, f.attname) is None:
+                # Saved after this row was built: it lends its key now, as save() does.
+                setattr(obj, f.name, related)
             value = f.pre_save(obj, True)
             # NULL is NULL for every field type (JSONField included); half a row's
             # columns are, and adapting them is not free.

@@ -111,7 +111,12 @@ class User(AbstractUser):
         verbose_name_plural = _("用户")
 
     def __str__(self) -> str:
-        return self.display_name or self.get_full_name() or self.username
+        return self.name_of(self.username, self.display_name, self.first_name, self.last_name)
+
+    @staticmethod
+    def name_of(username: str, display_name: str, first_name: str, last_name: str) -> str:
+        """How a person is shown, from their columns (lists read plain values)."""
+        return display_name or f"{first_name} {last_name}".strip() or username
 
     @property
     def label(self) -> str:

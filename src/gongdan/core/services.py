@@ -25,8 +25,7 @@ def api_token_revoke(*, token: ApiToken) -> None:
     """Revoke a token; this process refuses it from now on, the others within the
     cache's two seconds."""
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    _active_tokens.clear()
-    transaction.on_commit(_active_tokens.clear, robust=True)
+    _active_tokens.changed()
 
 
 # Every usable token by digest, with its user: an integration sends one token on

@@ -143,31 +143,42 @@ def _apply(clock: OrderClock, order: WorkOrder) -> dict[str, datetime.datetime |
 
 
 def _write(clock: OrderClock, order: WorkOrder) -> None:
-    columns = _apply(clock, order)
+    _store(clock, order, _apply(clock, order))
+
+
+def _store(
+    clock: OrderClock, order: WorkOrder, columns: dict[str, datetime.datetime | None]
+) -> None:
     WorkOrder.objects.filter(pk=order.pk).update(**columns)
     clock.save(force_insert=clock._state.adding)
 
 
-def sla_clock_plan(*, order: WorkOrder) -> OrderClock | None:
-    """For an order not yet saved: set its deadlines and return its clock, unsaved
-    (the order's INSERT carries the deadlines; the clock is written after it)."""
+def _plan(order: WorkOrder) -> tuple[OrderClock, dict[str, datetime.datetime | None]] | None:
     policy = policy_for(order)
     if policy is None:
         return None
     clock = OrderClock(order=order, policy=policy, started_at=order.created_at)
     if order.state_category == StateCategory.WAITING:
         clock.paused_at = order.created_at
-    _apply(clock, order)
-    return clock
+    return clock, _apply(clock, order)
+
+
+def sla_clock_plan(*, order: WorkOrder) -> OrderClock | None:
+    """For an order not yet saved: set its deadlines and return its clock, unsaved
+    (the order's INSERT carries the deadlines; the clock is written after it)."""
+    planned = _plan(order)
+    return planned[0] if planned else None
 
 
 @transaction.atomic
 def sla_clock_start(*, order: WorkOrder) -> OrderClock | None:
     """Start a saved order's clocks under its policy and write its deadlines (a new
     order gets them from ``sla_clock_plan`` before it is saved)."""
-    clock = sla_clock_plan(order=order)
-    if clock is not None:
-        _write(clock, order)
+    planned = _plan(order)
+    if planned is None:
+        return None
+    clock, columns = planned
+    _store(clock, order, columns)
     return clock
 
 

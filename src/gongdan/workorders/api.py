@@ -280,12 +280,14 @@ _LIST_COLUMNS = (
 
 
 def _person_ref(row: dict[str, Any], who: str) -> dict[str, str] | None:
-    """_user_ref from a list row's columns; the name is User.__str__'s."""
-    username, display_name, first_name, last_name = _PERSON_COLUMNS[who]
-    if row[username] is None:
+    """_user_ref from a list row's columns."""
+    username, display_name, first_name, last_name = (row[c] for c in _PERSON_COLUMNS[who])
+    if username is None:
         return None
-    name = row[display_name] or f"{row[first_name]} {row[last_name]}".strip() or row[username]
-    return {"username": row[username], "name": name}
+    return {
+        "username": username,
+        "name": User.name_of(username, display_name, first_name, last_name),
+    }
 
 
 def _list_row_out(row: dict[str, Any]) -> dict[str, Any]:

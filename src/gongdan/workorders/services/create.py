@@ -128,53 +128,37 @@ def work_order_create(
     signals.work_order_planned.send(
         sender=WorkOrder, order=order, actor=actor, at=now, writes=writes
     )
-    number = _number_before_transaction(now)
-
-    def record() -> None:
-        """Everything written after the order's own row: its created event and what
-        planning asked for (SLA clock, routing record, ticket, outbox)."""
-        event_record(
-            order=order,
-            kind=EventKind.CREATED,
-            actor=actor,
-            on_behalf_of=on_behalf_of,
-            to_state=state.key,
-            data={
-                "after": {
-                    "title": order.title,
-                    "priority": order.priority,
-                    "asset": asset.code if asset else None,
-                    "data": cleaned,
-                }
-            },
-            at=now,
-        )
-        for write in writes:
-            write(order)
-
-    def created() -> None:
-        signals.work_order_created.send(sender=WorkOrder, order=order, actor=actor, at=now)
-        if idempotency_key:
-            IdempotencyKey.objects.create(scope=scope, key=idempotency_key, order=order)
-
+    order.number = _take_number(now)
     try:
-        if number is not None:
-            # With the number known, every row is built — messages rendered, values
-            # adapted — before the write transaction opens, and the transaction (on
-            # SQLite the database's one write lock) holds only the statements.
-            order.number = number
-            with writes_deferred() as write_rows, events_batched():
-                record()
-            with transaction.atomic():
-                insert_row(order)
-                write_rows()
-                created()
-        else:
-            with transaction.atomic(), events_batched():
-                order.number = _next_number(now)
-                insert_row(order)
-                record()
-                created()
+        # Every row after the order's own — its created event and what planning asked
+        # for (SLA clock, routing record, ticket, outbox) — is built now, messages
+        # rendered and values adapted; the write transaction (on SQLite the
+        # database's one write lock) then holds only the statements.
+        with writes_deferred() as write_rows, events_batched():
+            event_record(
+                order=order,
+                kind=EventKind.CREATED,
+                actor=actor,
+                on_behalf_of=on_behalf_of,
+                to_state=state.key,
+                data={
+                    "after": {
+                        "title": order.title,
+                        "priority": order.priority,
+                        "asset": asset.code if asset else None,
+                        "data": cleaned,
+                    }
+                },
+                at=now,
+            )
+            for write in writes:
+                write(order)
+        with transaction.atomic():
+            insert_row(order)
+            write_rows()
+            signals.work_order_created.send(sender=WorkOrder, order=order, actor=actor, at=now)
+            if idempotency_key:
+                IdempotencyKey.objects.create(scope=scope, key=idempotency_key, order=order)
     except IntegrityError:
         # A concurrent request with the same key won the race; return its order.
         if idempotency_key:
@@ -185,25 +169,22 @@ def work_order_create(
     return order, True
 
 
-def _number_before_transaction(now: datetime.datetime) -> str | None:
-    """The order's number, taken and committed on its own before the order's write
-    transaction; None inside a caller's transaction, where the number is part of it.
+def _take_number(now: datetime.datetime) -> str:
+    """The new order's number, taken before its rows are built.
 
-    The year's counter row is the one thing every create writes. Held from the
-    number to the order's commit, it made creates queue behind each other's commits
-    on PostgreSQL, and on SQLite it kept the database's write lock for the whole
-    create. Taken first, the number also lets every row — the outbox's messages
-    carry it — be built before the transaction. An order that then fails to commit
-    (validation is done by now: a crash, a lost connection, a repeated
-    Idempotency-Key racing the first) leaves a gap in that year's numbers."""
-    if connection.in_atomic_block:
-        return None
-    if connection.vendor == "sqlite":
-        # Through the writer queue (a plain autocommit write would wait in SQLite's
-        # sleeping busy handler instead).
-        with transaction.atomic():
-            return _next_number(now)
-    return _next_number(now)
+    Inside a caller's transaction it is part of that transaction (and goes back with
+    it). Otherwise it is taken and committed on its own: the year's counter row is the
+    one thing every create writes, and held until the order's commit it made creates
+    queue behind each other's commits on PostgreSQL and kept SQLite's write lock for
+    the whole create. An order that then fails to commit (validation is done by now:
+    a crash, a lost connection, a repeated Idempotency-Key racing the first) leaves a
+    gap in that year's numbers."""
+    if connection.in_atomic_block or connection.vendor != "sqlite":
+        return _next_number(now)
+    # Through the writer queue (a plain autocommit write would wait in SQLite's
+    # sleeping busy handler instead).
+    with transaction.atomic():
+        return _next_number(now)
 
 
 def _validate_new(
