@@ -45,7 +45,7 @@ PY_SPY = "py-spy==0.4.3"
 # Every server is sized as `gongdan serve` sizes gongdan (gongdan/core/server.py).
 sys.path.insert(0, str(ROOT / "src"))
 from gongdan.core.server import WEB_THREADS as THREADS  # noqa: E402
-from gongdan.core.server import default_web_workers  # noqa: E402
+from gongdan.core.server import default_web_workers, gunicorn_options  # noqa: E402
 
 WORKERS = default_web_workers()
 PORTS = {"gongdan": 8781, "helpdesk": 8782, "limit": 8783}
@@ -195,7 +195,7 @@ class Server:
 def gunicorn(python_bin: Path, app: str, port: int, env: dict[str, str], logfile: Path) -> Any:
     cmd = [
         str(python_bin / "python"), "-m", "gunicorn", app,
-        "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "--threads", str(THREADS),
+        "--bind", f"127.0.0.1:{port}", *gunicorn_options(WORKERS),
         "--no-control-socket", "--log-level", "warning",
     ]  # fmt: skip
     out = logfile.open("w")

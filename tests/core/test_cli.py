@@ -107,3 +107,14 @@ def test_serve_runs_two_web_workers_per_core_within_bounds(monkeypatch, cores, w
 
     monkeypatch.setattr(server.os, "cpu_count", lambda: cores)
     assert server.default_web_workers() == workers
+
+
+def test_every_web_worker_listens_on_its_own_socket():
+    from gongdan.core import server
+
+    options = server.gunicorn_options(3)
+    assert options[options.index("--workers") + 1] == "3"
+    assert options[options.index("--threads") + 1] == str(server.WEB_THREADS)
+    # The kernel spreads connections over the workers (a keep-alive client's
+    # connections would otherwise pile up in whichever worker woke first).
+    assert "--reuse-port" in options

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from gongdan.core.models import UserSkill
 from gongdan.notify.models import Channel, Endpoint, Notification
+from gongdan.office.timeline import timeline
 from gongdan.routing import due
 from gongdan.routing.models import RoutingTicket
 from gongdan.routing.services import routing_accept_timeout, routing_claim_timeouts
@@ -50,9 +51,9 @@ def test_urgent_electrical_fault_goes_to_certified_electrician(plant, api, elect
     decision = routing_event(body["number"])
     assert decision["rule"]["name"] == electrical_rule.name
     assert decision["winner"] == "wang"
-    by_user = {c["user"]: c for c in decision["candidates"]}
-    assert by_user["li"]["excluded"] == "missing_or_expired:hv"
-    assert "excluded" not in by_user["wang"]
+    # Everyone considered is listed with their load, everyone else under the reason.
+    assert [c["user"] for c in decision["candidates"]] == ["wang"]
+    assert "li" in decision["excluded"]["missing_or_expired:hv"]
     # The supervisor gets an SMS about it, and wang is told in his inbox.
     order = WorkOrder.objects.get(number=body["number"])
     sms = Notification.objects.get(order=order, channel=Channel.SMS)
@@ -88,9 +89,12 @@ def test_least_loaded_engineer_of_the_region_gets_routine_orders(
     assert names == {"wang", "li"}
     decision = routing_event(second.json()["number"])
     assert decision["why"] == "least_loaded"
-    assert {c["user"]: c.get("excluded") for c in decision["candidates"]}["zhang"] == (
-        "other_region"
-    )
+    assert "zhang" in decision["excluded"]["other_region"]
+    assert {c["user"] for c in decision["candidates"]} == {"wang", "li"}
+    # The timeline names the rule, not its record's raw shape.
+    order = WorkOrder.objects.get(number=second.json()["number"])
+    routed = [s for s in timeline(order, order.events.all()) if s.kind == EventKind.ROUTING]
+    assert routed[0].text.endswith("自动派单：" + fallback_rule.name)
 
 
 def test_decline_reroutes_to_someone_else(plant, api, fallback_rule):
@@ -106,9 +110,7 @@ def test_decline_reroutes_to_someone_else(plant, api, fallback_rule):
     assert order.assignee is not None and order.assignee.username != first
     decision = routing_event(body["number"])
     assert decision["trigger"] == "declined"
-    assert {c["user"]: c.get("excluded") for c in decision["candidates"]}[first] == (
-        "declined_or_timed_out"
-    )
+    assert decision["excluded"]["declined_or_timed_out"] == [first]
 
 
 def test_order_not_accepted_in_time_is_rerouted_once(plant, api, electrical_rule):

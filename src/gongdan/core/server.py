@@ -15,3 +15,20 @@ WEB_THREADS = 2
 def default_web_workers() -> int:
     """Two worker processes per core, at least two and at most eight."""
     return max(2, min(8, 2 * (os.cpu_count() or 1)))
+
+
+def gunicorn_options(workers: int | None = None) -> list[str]:
+    """gunicorn's sizing and balancing options, after ``-m gunicorn APP --bind …``.
+
+    ``--reuse-port`` gives every worker its own listening socket, and the kernel
+    spreads new connections over them. Without it the worker that wakes first
+    takes whatever is waiting, and a keep-alive client's connections stay where
+    they landed: measured with eight connections, now and then all of them sat in
+    one process — one core's worth of Python for the whole server, half the rate."""
+    return [
+        "--workers",
+        str(workers or default_web_workers()),
+        "--threads",
+        str(WEB_THREADS),
+        "--reuse-port",
+    ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 from django.db import transaction
 from django.utils import timezone
 
@@ -47,5 +45,8 @@ def api_token_authenticate(raw: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
-    # The cached user serves every thread; each request gets its own copy.
-    return copy.copy(token.user)
+    # The cached user serves every thread; each request gets its own copy — made as
+    # copy.copy makes it, without the model lookup its unpickling step does.
+    user = User.__new__(User)
+    user.__dict__.update(token.user.__getstate__())
+    return user

@@ -16,7 +16,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import pgettext_lazy as _p
 
 from gongdan.core.models import User
-from gongdan.workorders.models import WorkOrder
+from gongdan.workorders.models import WorkOrder, priority_word
 
 _ = gettext_lazy
 
@@ -107,7 +107,7 @@ def render(
             values.update(
                 number=order.number,
                 title=order.title,
-                priority=order.get_priority_display().split(" ")[0],
+                priority=priority_word(order.priority),
                 asset=str(order.asset) if order.asset_id else gettext("无设备"),
                 assignee=str(order.assignee) if order.assignee_id else gettext("无"),
                 due=local_time(order.response_due_at),

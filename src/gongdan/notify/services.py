@@ -29,6 +29,8 @@ from .models import ENDPOINT_CHANNELS, Channel, Endpoint, Notification, Preferen
 
 log = logging.getLogger("gongdan.notify")
 
+CHANNELS = frozenset(Channel.values)
+
 
 def lease() -> datetime.timedelta:
     """How long a queued or claimed row is left alone before the ticker retries it.
@@ -181,7 +183,7 @@ def _notify(
     by_ticker = _database_queue()
     rows: list[Notification] = []
     for name in channels:
-        if name not in Channel.values:
+        if name not in CHANNELS:
             log.warning("unknown notification channel %r for %s", name, recipient)
             continue
         row = Notification(

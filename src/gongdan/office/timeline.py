@@ -183,7 +183,10 @@ class TimelineRenderer:
                 details.append((_("推荐意愿"), f"{data['recommend']}/10"))
             return Sentence(kind, event.created_at, text, comment, details)
         if kind == EventKind.ROUTING:
-            reason = data.get("reason") or data.get("summary") or data.get("rule") or ""
+            rule = data.get("rule")
+            if isinstance(rule, dict):
+                rule = rule.get("name")
+            reason = data.get("reason") or data.get("summary") or rule or ""
             text = _("%(who)s 于 %(time)s 自动派单") % base
             if reason:
                 text += _("：%(reason)s") % {"reason": _plain(reason)}

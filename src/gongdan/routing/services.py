@@ -87,10 +87,18 @@ class Decision:
     tried: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
+        """The record on the timeline: every engineer considered with their load (and
+        distance), and everyone else by username under the reason they were out —
+        a plant's whole roster, written with every routed order, stays a few lines."""
+        excluded: dict[str, list[str]] = {}
+        for c in self.candidates:
+            if c.excluded:
+                excluded.setdefault(c.excluded, []).append(c.user.username)
         return {
             "trigger": self.trigger,
             "rule": {"id": self.rule.pk, "name": self.rule.name} if self.rule else None,
-            "candidates": [c.as_json() for c in self.candidates],
+            "candidates": [c.as_json() for c in self.candidates if not c.excluded],
+            "excluded": excluded,
             "winner": self.winner.username if self.winner else None,
             "why": self.why,
             "tried": self.tried,
@@ -701,6 +709,8 @@ def routing_rule_test(*, rule: RoutingRule, order: WorkOrder) -> dict[str, Any]:
     if matched:
         decision = decide(order, trigger="test", exclude_ids=set(), rules=[rule])
         result.update(decision.as_json())
+        # The test page lists everyone, each with their name and why they are out.
+        result["candidates"] = [c.as_json() for c in decision.candidates]
     else:
         result.update({"candidates": [], "winner": None, "why": "condition_not_met"})
     return result

@@ -23,6 +23,16 @@ class Priority(models.TextChoices):
 PRIORITY_RANK = {Priority.RED: 0, Priority.YELLOW: 1, Priority.BLUE: 2}
 
 
+def priority_word(priority: str) -> str:
+    """The colour word of a priority in the active language ("红色 · 停机风险" →
+    "红色"): what fits on a phone's badge and in a message's first words."""
+    try:
+        label = str(Priority(priority).label)
+    except ValueError:
+        return priority
+    return label.split(" · ")[0]
+
+
 class StateCategory(models.TextChoices):
     NEW = "new", _("新建")
     ASSIGNED = "assigned", _("已派单")

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.staticfiles.finders import get_finders
 from django.core.management.base import BaseCommand, CommandParser
 
-from gongdan.core.server import WEB_THREADS, default_web_workers
+from gongdan.core.server import default_web_workers, gunicorn_options
 
 
 def static_is_stale() -> bool:
@@ -69,10 +69,7 @@ class Command(BaseCommand):
                 "gongdan.wsgi:application",
                 "--bind",
                 bind,
-                "--workers",
-                str(options["workers"]),
-                "--threads",
-                str(WEB_THREADS),
+                *gunicorn_options(options["workers"]),
                 "--graceful-timeout",
                 "5",
                 "--access-logfile",
