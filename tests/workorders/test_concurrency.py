@@ -8,6 +8,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from django.db import connection
+
 from gongdan.core.services import api_token_create
 from gongdan.workorders.models import WorkOrder
 from gongdan.workorders.services import work_order_create
@@ -141,6 +143,12 @@ def test_a_create_that_fails_after_its_number_leaves_a_gap_but_not_inside_a_tran
     third = create("第三张")
     assert step(second, third) == 1
     assert WorkOrder.objects.count() == 3
+    if connection.vendor == "postgresql":
+        # A number taken on its own commits without waiting for the disk (the order's
+        # commit flushes it); the setting lasted for that statement only.
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
 
 
 def test_a_routed_create_outside_a_transaction_writes_every_row(live_plant):
