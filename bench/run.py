@@ -8,9 +8,10 @@ server (BENCH_PG_HOST/PORT/USER/PASSWORD, default postgres@127.0.0.1:5432); its
 bench_* databases are dropped and recreated on every run.
 
 Create: gongdan, django-helpdesk and the bare-INSERT limit each run under the
-same gunicorn command (gthread, 2 workers x 4 threads — what `gongdan serve`
-starts), DEBUG off, on the same database engine, driven by wrk (one thread; it
-is not the bottleneck) at several connection counts. Rounds interleave the three
+same gunicorn command (gthread, sized and balanced as `gongdan serve` starts
+it: gongdan.core.server.gunicorn_options), DEBUG off, on the same database
+engine, driven by wrk (one thread; it is not the bottleneck) at several
+connection counts. Rounds interleave the three
 servers so drift hits them alike; each figure is the median over rounds and the
 spread is (max - min) / median.
 """
@@ -480,7 +481,7 @@ def report(engine: Engine, create: dict[str, Any] | None, lists: dict[str, Any] 
     out: list[str] = [f"### {engine.name}", ""]
     if create:
         out += [f"**1. Create an order through the API** (gunicorn {WORKERS}×{THREADS} gthread,"
-                " DEBUG off, wrk)", ""]  # fmt: skip
+                " a socket per worker, DEBUG off, wrk)", ""]  # fmt: skip
         out.append("| conn | system | orders/s (spread) | p50 ms | p95 ms | errors "
                    "| gongdan/helpdesk, by round | gongdan/limit, by round |")  # fmt: skip
         out.append("|---:|---|---:|---:|---:|---:|---:|---:|")
