@@ -118,3 +118,26 @@ def test_every_web_worker_listens_on_its_own_socket():
     # The kernel spreads connections over the workers (a keep-alive client's
     # connections would otherwise pile up in whichever worker woke first).
     assert "--reuse-port" in options
+
+
+def test_serve_refuses_a_port_something_already_listens_on(tmp_path: Path):
+    env = {
+        **os.environ,
+        "GONGDAN_DATA_DIR": str(tmp_path),
+        "GONGDAN_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+    }
+    with socket.socket() as first:
+        first.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        first.bind(("127.0.0.1", 0))
+        first.listen()
+        port = first.getsockname()[1]
+        # Even a listener that allows sharing the port: two servers must not split it.
+        result = subprocess.run(
+            [sys.executable, "-m", "gongdan.cli", "serve", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0
+    assert f"127.0.0.1:{port} is already in use" in result.stderr

@@ -4,6 +4,7 @@ serves every system it compares exactly the same way."""
 from __future__ import annotations
 
 import os
+import socket
 
 # Threads per web worker. A request is mostly Python (the GIL) with short database
 # waits: a few threads per process overlap those waits, more only contend for the
@@ -32,3 +33,20 @@ def gunicorn_options(workers: int | None = None) -> list[str]:
         str(WEB_THREADS),
         "--reuse-port",
     ]
+
+
+def port_taken(host: str, port: int) -> bool:
+    """True when something already listens on ``host:port``.
+
+    Each worker binding its own socket with SO_REUSEPORT would share a port with a
+    second gongdan started by mistake (both serving, each half of the requests)
+    instead of failing: a plain bind finds any listener, with the option or
+    without. (SO_REUSEADDR: connections of a server that just stopped do not count.)"""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError:
+            return True
+    return False

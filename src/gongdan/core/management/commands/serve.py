@@ -10,9 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles.finders import get_finders
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from gongdan.core.server import default_web_workers, gunicorn_options
+from gongdan.core.server import default_web_workers, gunicorn_options, port_taken
 
 
 def static_is_stale() -> bool:
@@ -42,6 +42,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if port_taken(options["host"], options["port"]):
+            raise CommandError(
+                f"{options['host']}:{options['port']} is already in use — is gongdan already"
+                " running? Stop it, or serve on another --port."
+            )
         stopping = False
 
         def stop(*_: Any) -> None:
