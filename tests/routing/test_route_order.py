@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from gongdan.core.models import UserSkill
 from gongdan.notify.models import Channel, Endpoint, Notification
@@ -77,6 +77,13 @@ def test_expired_certificate_does_not_count(plant, api, electrical_rule):
     assert Notification.objects.filter(
         recipient=plant.dispatcher, template="routing_no_candidate"
     ).exists()
+    # On the timeline: who was told (by name), why nobody, and who was out for what.
+    order = WorkOrder.objects.get(number=body["number"])
+    routed = next(s for s in timeline(order, order.events.all()) if s.kind == EventKind.ROUTING)
+    details = dict(routed.details)
+    assert details["已通知调度"] == str(plant.dispatcher)
+    assert details["原因"] == "没有符合条件的人"
+    assert "缺少或过期的证书：hv" in details
 
 
 def test_least_loaded_engineer_of_the_region_gets_routine_orders(
@@ -91,10 +98,21 @@ def test_least_loaded_engineer_of_the_region_gets_routine_orders(
     assert decision["why"] == "least_loaded"
     assert "zhang" in decision["excluded"]["other_region"]
     assert {c["user"] for c in decision["candidates"]} == {"wang", "li"}
-    # The timeline names the rule, not its record's raw shape.
+    # The timeline tells it in words: the rule, who got it and why, who was compared
+    # with what load, and how many were out for each reason.
     order = WorkOrder.objects.get(number=second.json()["number"])
     routed = [s for s in timeline(order, order.events.all()) if s.kind == EventKind.ROUTING]
     assert routed[0].text.endswith("自动派单：" + fallback_rule.name)
+    details = dict(routed[0].details)
+    assert details["派给"] == str(order.assignee)
+    assert details["原因"] == "负荷最低"
+    assert "（负荷 0）" in details["参与比较"] and "（负荷 2）" in details["参与比较"]
+    assert details["其他区域"] == f"{len(decision['excluded']['other_region'])} 人"
+    with translation.override("en"):
+        sentences = timeline(order, order.events.all())
+    english = dict(next(s for s in sentences if s.kind == EventKind.ROUTING).details)
+    assert english["Reason"] == "Least loaded" and english["other region"].endswith(" people")
+    assert "(load 0)" in english["Compared"]
 
 
 def test_decline_reroutes_to_someone_else(plant, api, fallback_rule):

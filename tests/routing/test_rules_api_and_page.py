@@ -86,7 +86,7 @@ def test_rules_page_saves_and_tests_a_rule(plant, new_order):
     page = client.post(f"/routing/rules/{rule.pk}/", {"do": "test", "order": order.number})
     text = page.content.decode()
     assert page.status_code == 200
-    assert "王工" in text and "missing_or_expired:hv" in text
+    assert "王工" in text and "缺少或过期的证书：hv" in text and "负荷最低" in text
     bad = client.post(
         f"/routing/rules/{rule.pk}/",
         {"do": "save", "name": "x", "condition": "{not json", "action": "{}"},

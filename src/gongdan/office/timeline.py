@@ -50,6 +50,13 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+def _number(value: Any) -> str:
+    """27.0 → "27", 2.345 → "2.35"."""
+    if isinstance(value, int | float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return _plain(value)
+
+
 class TimelineRenderer:
     """Turns an order's events into sentences, with names looked up once per order."""
 
@@ -67,6 +74,8 @@ class TimelineRenderer:
                 part = event.data.get(side)
                 if isinstance(part, dict) and isinstance(part.get("assignee"), str):
                     usernames.add(part["assignee"])
+            if event.kind == EventKind.ROUTING:
+                usernames.update(str(u) for u in event.data.get("notified") or [])
         self.people = {u.username: str(u) for u in User.objects.filter(username__in=usernames)}
 
     def sentences(self) -> list[Sentence]:
@@ -190,7 +199,7 @@ class TimelineRenderer:
             text = _("%(who)s 于 %(time)s 自动派单") % base
             if reason:
                 text += _("：%(reason)s") % {"reason": _plain(reason)}
-            return Sentence(kind, event.created_at, text, "", self.generic_details(data))
+            return Sentence(kind, event.created_at, text, "", self.routing_details(data))
         return self.generic(event, base, data, comment)
 
     def generic(
@@ -209,6 +218,44 @@ class TimelineRenderer:
             text += _("：%(message)s") % {"message": _plain(message)}
         details = self.changes(data) or self.generic_details(data)
         return Sentence(event.kind, event.created_at, text, comment, details)
+
+    def routing_details(self, data: dict[str, Any]) -> list[tuple[str, str]]:
+        """Who got it and why, everyone compared with their load, and how many were
+        out for each reason. (Records written before the reasons were grouped list
+        everyone under "candidates", each with their own reason.)"""
+        from gongdan.routing.labels import excluded_label, why_label
+
+        candidates = [c for c in data.get("candidates") or [] if isinstance(c, dict)]
+        compared = [c for c in candidates if not c.get("excluded")]
+        out_by_reason: dict[str, list[str]] = {}
+        for c in candidates:
+            if c.get("excluded"):
+                out_by_reason.setdefault(str(c["excluded"]), []).append(str(c.get("user")))
+        for why, usernames in (data.get("excluded") or {}).items():
+            out_by_reason.setdefault(str(why), []).extend(usernames)
+        names = {str(c.get("user")): str(c.get("name") or c.get("user")) for c in candidates}
+        details: list[tuple[str, str]] = []
+        winner = data.get("winner")
+        if winner:
+            details.append((_("派给"), names.get(str(winner), str(winner))))
+        elif data.get("notified"):
+            told = [self.person(u) for u in data["notified"]]
+            details.append((_("已通知调度"), _("、").join(told)))
+        if data.get("why"):
+            details.append((_("原因"), why_label(str(data["why"]))))
+        if compared:
+            parts = []
+            for c in compared:
+                load = _("负荷 %(load)s") % {"load": _number(c.get("load"))}
+                if c.get("distance_km") is not None:
+                    load += _("，%(km)s 公里") % {"km": _number(c["distance_km"])}
+                parts.append(
+                    _("%(name)s（%(load)s）") % {"name": names[str(c.get("user"))], "load": load}
+                )
+            details.append((_("参与比较"), _("、").join(parts)))
+        for why, usernames in out_by_reason.items():
+            details.append((excluded_label(why), _("%(count)s 人") % {"count": len(usernames)}))
+        return details
 
     def generic_details(self, data: dict[str, Any]) -> list[tuple[str, str]]:
         skip = {"comment", "message", "summary", "reason", "before", "after"}

@@ -16,6 +16,7 @@ from gongdan.core.models import request_user
 from gongdan.workorders.models import WorkOrder, WorkOrderType
 
 from . import services
+from .labels import excluded_label, why_label
 from .models import RoutingRule
 
 
@@ -65,6 +66,9 @@ def rules(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
             errors["order"] = _("找不到工单 %(n)s。") % {"n": number}
         else:
             test_result = services.routing_rule_test(rule=rule, order=order)
+            test_result["why_label"] = why_label(str(test_result.get("why") or ""))
+            for c in test_result["candidates"]:
+                c["excluded_label"] = excluded_label(c["excluded"]) if c.get("excluded") else ""
     elif request.method == "POST" and request.POST.get("do") == "delete" and rule is not None:
         services.routing_rule_delete(rule=rule)
         return redirect("routing:rules")
