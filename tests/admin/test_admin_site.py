@@ -144,3 +144,18 @@ def test_safety_stock_is_edited_but_the_quantity_is_not(plant: Any) -> None:
     assert response.status_code == 302
     stock.refresh_from_db()
     assert (stock.low_threshold, stock.quantity) == (3, 5)
+
+
+def test_an_endpoint_address_typed_without_a_scheme_is_https(plant: Any) -> None:
+    from django.test import RequestFactory
+
+    from gongdan.notify.models import Endpoint
+
+    request = RequestFactory().get("/admin/notify/endpoint/add/")
+    request.user = plant.admin
+    form = admin.site._registry[Endpoint].get_form(request)()
+    assert form.fields["url"].clean("hooks.example.test/gongdan") == (
+        "https://hooks.example.test/gongdan"
+    )
+    # A local receiver keeps the scheme it was given.
+    assert form.fields["url"].clean("http://127.0.0.1:9000/x") == "http://127.0.0.1:9000/x"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +33,8 @@ class NotificationAdmin(admin.ModelAdmin):
 class EndpointAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "url", "team", "is_active"]
     list_filter = ["kind", "is_active"]
+    # An address typed without a scheme is an https one (Django 6's default too).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Preference)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from gongdan.core.errors import Forbidden, NotFound, ValidationFailed
 from gongdan.core.models import Role, User, request_user
@@ -84,9 +84,9 @@ def rule_list(request: HttpRequest) -> list[RuleOut]:
 
 
 @router.post("/rules", response={201: RuleOut}, summary="Create a routing rule (administrators)")
-def rule_create(request: HttpRequest, payload: RuleIn) -> tuple[int, RuleOut]:
+def rule_create(request: HttpRequest, payload: RuleIn) -> Status:
     _admin(request)
-    return 201, _rule_out(services.routing_rule_save(data=payload.dict()))
+    return Status(201, _rule_out(services.routing_rule_save(data=payload.dict())))
 
 
 @router.get("/rules/{rule_id}", response=RuleOut, summary="One routing rule")
@@ -102,10 +102,10 @@ def rule_update(request: HttpRequest, rule_id: int, payload: RuleIn) -> RuleOut:
 
 
 @router.delete("/rules/{rule_id}", response={204: None}, summary="Delete a routing rule")
-def rule_delete(request: HttpRequest, rule_id: int) -> tuple[int, None]:
+def rule_delete(request: HttpRequest, rule_id: int) -> Status:
     _admin(request)
     services.routing_rule_delete(rule=_rule(rule_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
