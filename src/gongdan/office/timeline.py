@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from gongdan.core.models import User
+from gongdan.routing.labels import excluded_label, why_label
 from gongdan.workorders.models import EventKind, WorkOrder, WorkOrderEvent
 
 
@@ -223,8 +224,6 @@ class TimelineRenderer:
         """Who got it and why, everyone compared with their load, and how many were
         out for each reason. (Records written before the reasons were grouped list
         everyone under "candidates", each with their own reason.)"""
-        from gongdan.routing.labels import excluded_label, why_label
-
         candidates = [c for c in data.get("candidates") or [] if isinstance(c, dict)]
         compared = [c for c in candidates if not c.get("excluded")]
         out_by_reason: dict[str, list[str]] = {}
