@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from gongdan.core.models import User
-from gongdan.routing.labels import excluded_label, why_label
+from gongdan.routing.models import excluded_label, why_label
 from gongdan.workorders.models import EventKind, WorkOrder, WorkOrderEvent
 
 

@@ -6,6 +6,7 @@ from typing import Literal
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, Field
 
@@ -18,6 +19,48 @@ class Strategy(models.TextChoices):
     NEAREST = "nearest", _("距离最近")
     ROUND_ROBIN = "round_robin", _("轮流")
     NAMED = "named", _("指定人员")
+
+
+class Why(models.TextChoices):
+    """Why a decision came out as it did, as its record keeps it."""
+
+    LEAST_LOADED = "least_loaded", _("负荷最低")
+    NEAREST = "nearest", _("距离最近")
+    NEAREST_UNKNOWN_POSITIONS = "nearest_unknown_positions_least_loaded", _("位置未知，按负荷最低")
+    ROUND_ROBIN = "round_robin", _("轮流派单")
+    NAMED = "named", _("指定人员")
+    NO_CANDIDATE = "no_candidate", _("没有符合条件的人")
+    NO_RULE_MATCHED = "no_rule_matched", _("没有匹配的规则")
+    CONDITION_NOT_MET = "condition_not_met", _("条件不满足")
+
+
+class Excluded(models.TextChoices):
+    """Why an engineer was not considered. MISSING_OR_EXPIRED is recorded with the
+    skills after a colon ("missing_or_expired:hv,lv")."""
+
+    DECLINED_OR_TIMED_OUT = "declined_or_timed_out", _("已拒单或超时未接")
+    NOT_NAMED = "not_named", _("非指定人员")
+    MISSING_OR_EXPIRED = "missing_or_expired", _("缺少或过期的证书")
+    OTHER_REGION = "other_region", _("其他区域")
+    OTHER_TEAM = "other_team", _("其他班组")
+    OFF_SHIFT = "off_shift", _("不在班")
+
+
+def why_label(code: str) -> str:
+    """A code nobody labelled (a newer version's) shows as itself."""
+    return str(Why(code).label) if code in Why.values else code
+
+
+def excluded_label(reason: str) -> str:
+    """ "missing_or_expired:hv,lv" → "缺少或过期的证书：hv, lv"."""
+    code, _sep, detail = reason.partition(":")
+    label = str(Excluded(code).label) if code in Excluded.values else code
+    if detail:
+        return gettext("%(label)s：%(detail)s") % {
+            "label": label,
+            "detail": detail.replace(",", ", "),
+        }
+    return label
 
 
 class NotifyTarget(BaseModel):

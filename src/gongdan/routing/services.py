@@ -46,10 +46,12 @@ from . import conditions
 from .models import (
     AssetPosition,
     EngineerPosition,
+    Excluded,
     RoutingRule,
     RoutingTicket,
     RuleAction,
     Strategy,
+    Why,
 )
 
 # Open orders weigh by priority when counting an engineer's load.
@@ -303,17 +305,17 @@ def candidates_for(
         candidate = Candidate(user=user)
         missing = set(action.skills) - held.get(user.pk, set())
         if user.pk in exclude_ids:
-            candidate.excluded = "declined_or_timed_out"
+            candidate.excluded = Excluded.DECLINED_OR_TIMED_OUT
         elif action.strategy == Strategy.NAMED and user.username != action.person:
-            candidate.excluded = "not_named"
+            candidate.excluded = Excluded.NOT_NAMED
         elif missing:
-            candidate.excluded = "missing_or_expired:" + ",".join(sorted(missing))
+            candidate.excluded = f"{Excluded.MISSING_OR_EXPIRED.value}:" + ",".join(sorted(missing))
         elif action.region and (user.region is None or user.region.code != region_code):
-            candidate.excluded = "other_region"
+            candidate.excluded = Excluded.OTHER_REGION
         elif action.team and (user.team is None or user.team.code != action.team):
-            candidate.excluded = "other_team"
+            candidate.excluded = Excluded.OTHER_TEAM
         elif action.on_shift and not _on_shift(roster, user, now):
-            candidate.excluded = "off_shift"
+            candidate.excluded = Excluded.OFF_SHIFT
         out.append(candidate)
     eligible = [c for c in out if not c.excluded]
     users = [c.user for c in eligible]
@@ -337,7 +339,7 @@ def _pick(
     rule: RoutingRule, action: RuleAction, eligible: list[Candidate]
 ) -> tuple[Candidate | None, str]:
     if not eligible:
-        return None, "no_candidate"
+        return None, Why.NO_CANDIDATE
     far = float("inf")
     if action.strategy == Strategy.NEAREST:
         best = min(
@@ -345,17 +347,17 @@ def _pick(
             key=lambda c: (c.distance_km if c.distance_km is not None else far, c.load, c.user.pk),
         )
         if best.distance_km is None:
-            return best, "nearest_unknown_positions_least_loaded"
-        return best, "nearest"
+            return best, Why.NEAREST_UNKNOWN_POSITIONS
+        return best, Why.NEAREST
     if action.strategy == Strategy.ROUND_ROBIN:
         last = RoutingRule.objects.filter(pk=rule.pk).values_list("last_assignee_id", flat=True)
         last_id = last.first()
         after = [c for c in eligible if last_id and c.user.pk > last_id]
-        return (after or eligible)[0], "round_robin"
+        return (after or eligible)[0], Why.ROUND_ROBIN
     if action.strategy == Strategy.NAMED:
-        return eligible[0], "named"
+        return eligible[0], Why.NAMED
     best = min(eligible, key=lambda c: (c.load, c.distance_km or far, c.user.pk))
-    return best, "least_loaded"
+    return best, Why.LEAST_LOADED
 
 
 # Every active rule in order, shared read-only by the process's threads; the
@@ -399,7 +401,7 @@ def decide(
             decision.winner = winner.user
             break
     if decision.rule is None:
-        decision.why = "no_rule_matched"
+        decision.why = Why.NO_RULE_MATCHED
     return decision
 
 
@@ -533,7 +535,7 @@ def _carry_out(
     if decision.winner is not None:
         assert decision.rule is not None
         action = decision.rule.parsed_action()
-        if decision.why == "round_robin":
+        if decision.why == Why.ROUND_ROBIN:
             rule_id, winner_id = decision.rule.pk, decision.winner.pk
             deferred_write(
                 lambda: RoutingRule.objects.filter(pk=rule_id).update(last_assignee_id=winner_id)
@@ -712,7 +714,7 @@ def routing_rule_test(*, rule: RoutingRule, order: WorkOrder) -> dict[str, Any]:
         # The test page lists everyone, each with their name and why they are out.
         result["candidates"] = [c.as_json() for c in decision.candidates]
     else:
-        result.update({"candidates": [], "winner": None, "why": "condition_not_met"})
+        result.update({"candidates": [], "winner": None, "why": Why.CONDITION_NOT_MET})
     return result
 
 

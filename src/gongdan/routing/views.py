@@ -16,8 +16,7 @@ from gongdan.core.models import request_user
 from gongdan.workorders.models import WorkOrder, WorkOrderType
 
 from . import services
-from .labels import excluded_label, why_label
-from .models import RoutingRule
+from .models import RoutingRule, excluded_label, why_label
 
 
 def _form_data(request: HttpRequest) -> tuple[dict[str, Any], dict[str, str]]:
