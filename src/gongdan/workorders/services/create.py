@@ -40,18 +40,17 @@ from .common import (
 # --- numbers -------------------------------------------------------------------
 
 
-def _next_number(now: datetime.datetime) -> str:
+def _next_number(now: datetime.datetime, *, wait_for_disk: bool = True) -> str:
     """WO-<year>-<6 digits>, from one UPDATE … RETURNING on the year's row. Inside a
     transaction the row stays locked until that commits: numbers without gaps, and
-    every other create waits for that commit."""
+    every other create waits for that commit. ``wait_for_disk`` False (PostgreSQL,
+    autocommit) commits the statement without waiting for the log to be flushed
+    (set_config's "local" lasts for its own transaction; the session keeps its
+    setting)."""
     year = timezone.localtime(now).year
     table = OrderNumberSequence._meta.db_table
     increment = f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last"
-    if not connection.in_atomic_block and connection.vendor == "postgresql":
-        # Committed on its own, this one statement need not wait for the disk: the
-        # order's commit, which follows, flushes the log up to and including it, and
-        # a crash before that loses only a number no order carries. (set_config's
-        # "local" lasts for this statement's transaction; the session keeps its own.)
+    if not wait_for_disk:
         increment = (
             f"UPDATE {table} SET last = last + 1"
             " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async"
@@ -188,12 +187,17 @@ def _take_number(now: datetime.datetime) -> str:
     the whole create. An order that then fails to commit (validation is done by now:
     a crash, a lost connection, a repeated Idempotency-Key racing the first) leaves a
     gap in that year's numbers."""
-    if connection.in_atomic_block or connection.vendor != "sqlite":
+    if connection.in_atomic_block:
         return _next_number(now)
-    # Through the writer queue (a plain autocommit write would wait in SQLite's
-    # sleeping busy handler instead).
-    with transaction.atomic():
-        return _next_number(now)
+    if connection.vendor == "sqlite":
+        # Through the writer queue (a plain autocommit write would wait in SQLite's
+        # sleeping busy handler instead).
+        with transaction.atomic():
+            return _next_number(now)
+    # Its commit need not wait for the disk: the order's commit, which follows,
+    # flushes the log up to and including it, and a crash before that loses only a
+    # number no order carries.
+    return _next_number(now, wait_for_disk=False)
 
 
 def _validate_new(
