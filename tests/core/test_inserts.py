@@ -53,6 +53,29 @@ def test_rows_read_back_exactly_as_the_orm_writes_them(plant, new_order):
     assert WorkOrderEvent.objects.get(pk=fast[1].pk).kind == EventKind.ROUTING
 
 
+def test_values_that_are_not_plain_text_or_numbers_are_still_adapted(plant, new_order):
+    """Text and integers go into the statement as they are; anything else — a choice
+    member, a lazily translated text, a number given as text — is adapted as the ORM
+    adapts it."""
+    from django.utils.translation import gettext_lazy
+
+    order = new_order()
+    row = Notification(
+        channel=Channel.EMAIL,
+        recipient=plant.li,
+        order=order,
+        template=gettext_lazy("工单"),
+        status=Status.PENDING,
+        attempts="3",
+        payload={"subject": "工单"},
+    )
+    insert_rows([row])
+    stored = Notification.objects.get(pk=row.pk)
+    assert (stored.channel, stored.template, stored.status) == ("email", "工单", "pending")
+    assert stored.attempts == 3 and stored.order_id == order.pk
+    assert type(stored.channel) is str and type(stored.template) is str
+
+
 def test_defaults_nulls_and_a_related_object_saved_later(plant, new_order):
     order = new_order()
     # Built before the order it belongs to had its key, like an SLA clock is.
@@ -143,3 +166,48 @@ def test_a_deferred_row_whose_object_was_never_saved_fails_clearly(plant, new_or
         insert_rows([WorkOrderEvent(order=ghost, kind=EventKind.CREATED)])
     with pytest.raises(ValueError, match="never saved"):
         write_rows()
+
+
+def test_a_stand_in_built_into_deferred_rows_is_filled_in_the_transaction(plant):
+    """A new order's number taken inside its write transaction (SQLite), after the
+    rows that quote it (messages, links) were built: the stand-in gives way to it in
+    text and JSON columns, and in the objects the caller holds — on both engines (the
+    PostgreSQL driver takes JSON as objects, SQLite's as text)."""
+    from django.db import transaction
+
+    from gongdan.core.inserts import writes_deferred
+    from gongdan.notify.models import Notification
+    from gongdan.workorders.models import PRIORITY_RANK, Priority, WorkOrder
+
+    stand_in = "5f0c6a1e9b2d4c7f8a3e1d0b6c9f2a47"
+    state = plant.repair.states.order_by("id").first()
+    order = WorkOrder(
+        type=plant.repair,
+        number=stand_in,
+        title="编号最后才定",
+        priority=Priority.RED,
+        priority_rank=PRIORITY_RANK[Priority.RED],
+        state=state,
+        state_category=state.category,
+        created_by=plant.requester,
+    )
+    message = Notification(
+        channel="inbox",
+        recipient=plant.requester,
+        order=order,
+        template=f"tpl-{stand_in}",
+        payload={"subject": f"新工单 {stand_in}", "links": [f"/orders/{stand_in}/"], "n": 1},
+    )
+    untouched = WorkOrderEvent(order=order, kind=EventKind.CREATED, data={"note": "无编号"})
+    with writes_deferred() as write_rows:
+        insert_rows([message])
+        insert_rows([untouched])
+    with transaction.atomic():
+        order.number = "WO-2026-900002"
+        insert_row(order)
+        write_rows(fill={stand_in: order.number})
+    stored = Notification.objects.get(pk=message.pk)
+    expected = {"subject": "新工单 WO-2026-900002", "links": ["/orders/WO-2026-900002/"], "n": 1}
+    assert stored.payload == message.payload == expected
+    assert stored.template == message.template == "tpl-WO-2026-900002"
+    assert WorkOrderEvent.objects.get(pk=untouched.pk).data == untouched.data == {"note": "无编号"}

@@ -21,14 +21,59 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import AutoField, BigAutoField, Field, ForeignKey, Model
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.models import (
+    AutoField,
+    BigAutoField,
+    BooleanField,
+    CharField,
+    Field,
+    ForeignKey,
+    IntegerField,
+    JSONField,
+    Model,
+    TextField,
+)
+from django.db.models.fields import AutoFieldMixin
 from django.db.models.signals import post_save, pre_save
 
-_statements: dict[tuple[type[Model], str, int], tuple[str, list[Field[Any, Any]]]] = {}
+Statement = tuple[str, list[Field[Any, Any]], list[type | None]]
+_statements: dict[tuple[type[Model], str, int], Statement] = {}
 _lock = threading.Lock()
 
 
-def _statement(model: type[Model], alias: str, rows: int) -> tuple[str, list[Field[Any, Any]]]:
+def _stored_as_is(field: Field[Any, Any], connection: Any) -> type | None:
+    """The Python type whose values this field stores unchanged — ``get_db_prep_save``
+    would hand them back as they are — or None. Text and booleans on every engine;
+    integers and keys where the engine adapts nothing (PostgreSQL's driver gets its
+    integers typed by their column)."""
+    kind = type(field)
+    if isinstance(field, ForeignKey):
+        if kind.get_db_prep_save is not ForeignKey.get_db_prep_save:
+            return None
+        target = _stored_as_is(field.target_field, connection)
+        return target if target is int else None
+    if kind.get_db_prep_save is not Field.get_db_prep_save:
+        return None
+    if kind.get_db_prep_value is Field.get_db_prep_value:
+        if kind.get_prep_value in (CharField.get_prep_value, TextField.get_prep_value):
+            return str
+        if kind.get_prep_value is BooleanField.get_prep_value:
+            return bool
+        return None
+    if kind.get_prep_value is not IntegerField.get_prep_value:
+        return None
+    ops = type(connection.ops)
+    if kind.get_db_prep_value is IntegerField.get_db_prep_value:
+        plain = ops.adapt_integerfield_value is BaseDatabaseOperations.adapt_integerfield_value
+    elif kind.get_db_prep_value is AutoFieldMixin.get_db_prep_value:  # type: ignore[attr-defined]  # not in django-stubs
+        plain = ops.validate_autopk_value is BaseDatabaseOperations.validate_autopk_value
+    else:
+        plain = False
+    return int if plain else None
+
+
+def _statement(model: type[Model], alias: str, rows: int) -> Statement:
     key = (model, alias, rows)
     cached = _statements.get(key)
     if cached is not None:
@@ -49,9 +94,10 @@ def _statement(model: type[Model], alias: str, rows: int) -> tuple[str, list[Fie
     )
     if auto:
         sql += f" RETURNING {quote(opts.pk.column)}"
+    as_is = [_stored_as_is(f, connection) for f in fields]
     with _lock:
-        _statements[key] = (sql, fields)
-    return sql, fields
+        _statements[key] = (sql, fields, as_is)
+    return sql, fields, as_is
 
 
 def _auto_key(model: type[Model]) -> bool:
@@ -74,7 +120,7 @@ _deferred = threading.local()
 
 
 @contextmanager
-def writes_deferred() -> Iterator[Callable[[], None]]:
+def writes_deferred() -> Iterator[Callable[..., None]]:
     """Collect the INSERTs (and ``deferred_write`` calls) made inside the block instead
     of running them; the callable it gives runs them, in order, inside the caller's
     transaction.
@@ -84,14 +130,23 @@ def writes_deferred() -> Iterator[Callable[[], None]]:
     happens before the write transaction opens, and the transaction, which on SQLite
     holds the database's one write lock, covers only the statements. A row may point
     at an object that is saved first in that transaction (the new order): its key is
-    filled in when the row is written."""
+    filled in when the row is written.
+
+    A text known only inside the transaction (the new order's number, on SQLite) is
+    written into the rows as a stand-in while they are built; ``run(fill={stand_in:
+    text})`` puts the text in its place in the text and JSON values of rows written
+    with ``insert_rows``, and in their objects."""
     queue: list[Callable[[], object]] = []
     previous = getattr(_deferred, "queue", None)
     _deferred.queue = queue
 
-    def run() -> None:
-        for write in queue:
-            write()
+    def run(*, fill: dict[str, str] | None = None) -> None:
+        _deferred.fill = fill
+        try:
+            for write in queue:
+                write()
+        finally:
+            _deferred.fill = None
 
     try:
         yield run
@@ -134,7 +189,7 @@ def insert_rows(objs: Sequence[Model]) -> None:
 
         deferred_write(orm_write)
         return
-    sql, fields = _statement(model, alias, len(batch))
+    sql, fields, as_is = _statement(model, alias, len(batch))
     auto = _auto_key(model)
     params: list[Any] = []
     # Foreign keys to an object not saved yet (the new order): filled in when written.
@@ -142,7 +197,7 @@ def insert_rows(objs: Sequence[Model]) -> None:
     for obj in batch:
         if type(obj) is not model or not obj._state.adding or (auto and obj.pk is not None):
             raise ValueError("insert_rows takes new instances of one model")
-        for f in fields:
+        for f, plain_type in zip(fields, as_is, strict=True):
             related = (
                 f.get_cached_value(obj) if isinstance(f, ForeignKey) and f.is_cached(obj) else None
             )
@@ -155,8 +210,12 @@ def insert_rows(objs: Sequence[Model]) -> None:
                 setattr(obj, f.name, related)
             value = f.pre_save(obj, True)
             # NULL is NULL for every field type (JSONField included); half a row's
-            # columns are, and adapting them is not free.
-            params.append(None if value is None else f.get_db_prep_save(value, connection))
+            # columns are, and most others are text or numbers stored as they are:
+            # adapting them is not free (a create has some seventy values).
+            if value is None or type(value) is plain_type:
+                params.append(value)
+            else:
+                params.append(f.get_db_prep_save(value, connection))
 
     def write() -> None:
         for i, obj, f in late:
@@ -165,6 +224,8 @@ def insert_rows(objs: Sequence[Model]) -> None:
                 raise ValueError(f"{f.name} of a {model.__name__} row was never saved")
             setattr(obj, f.name, related)
             params[i] = f.get_db_prep_save(getattr(obj, f.attname), connection)
+        if fill := getattr(_deferred, "fill", None):
+            _fill_in(fill, batch, fields, params, connection)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             keys = cursor.fetchall() if auto else [(obj.pk,) for obj in batch]
@@ -174,6 +235,51 @@ def insert_rows(objs: Sequence[Model]) -> None:
             obj._state.db = alias
 
     deferred_write(write)
+
+
+def _fill_in(
+    fill: dict[str, str],
+    batch: list[Model],
+    fields: list[Field[Any, Any]],
+    params: list[Any],
+    connection: Any,
+) -> None:
+    """Put each stand-in's text in its place — in values adapted to text (on SQLite,
+    JSON too: a stand-in is plain ASCII letters and digits, which JSON keeps as they
+    are) and in JSON the driver takes as objects (PostgreSQL), adapted again — and
+    give the objects the values their rows now hold."""
+    width = len(fields)
+    for i, value in enumerate(params):
+        obj, f = batch[i // width], fields[i % width]
+        if isinstance(value, str):
+            filled = _replaced(value, fill)
+            if filled is not value:
+                params[i] = filled
+                from_db = getattr(f, "from_db_value", None)
+                setattr(obj, f.attname, from_db(filled, None, connection) if from_db else filled)
+        elif value is not None and isinstance(f, JSONField):
+            current = getattr(obj, f.attname)
+            filled = _replaced(current, fill)
+            if filled is not current:
+                setattr(obj, f.attname, filled)
+                params[i] = f.get_db_prep_save(filled, connection)
+
+
+def _replaced(value: Any, fill: dict[str, str]) -> Any:
+    """``value`` (text, or JSON-shaped data) with the stand-ins replaced; the same
+    object when it holds none."""
+    if isinstance(value, str):
+        for stand_in, text in fill.items():
+            if stand_in in value:
+                value = value.replace(stand_in, text)
+        return value
+    if isinstance(value, dict):
+        items = {key: _replaced(item, fill) for key, item in value.items()}
+        return items if any(items[key] is not value[key] for key in value) else value
+    if isinstance(value, list):
+        listed = [_replaced(item, fill) for item in value]
+        return listed if any(a is not b for a, b in zip(listed, value, strict=True)) else value
+    return value
 
 
 def insert_row(obj: Model) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -136,7 +137,8 @@ def work_order_create(
     signals.work_order_planned.send(
         sender=WorkOrder, order=order, actor=actor, at=now, writes=writes
     )
-    order.number = _take_number(now)
+    late_number = _number_in_write_transaction()
+    order.number = secrets.token_hex(16) if late_number else _take_number(now)
     try:
         # Every row after the order's own — its created event and what planning asked
         # for (SLA clock, routing record, ticket, outbox) — is built now, messages
@@ -162,8 +164,13 @@ def work_order_create(
             for write in writes:
                 write(order)
         with transaction.atomic():
+            fill = None
+            if late_number:
+                # The rows were built with a stand-in where the number goes.
+                fill = {order.number: _next_number(now)}
+                order.number = fill[order.number]
             insert_row(order)
-            write_rows()
+            write_rows(fill=fill)
             signals.work_order_created.send(sender=WorkOrder, order=order, actor=actor, at=now)
             if idempotency_key:
                 IdempotencyKey.objects.create(scope=scope, key=idempotency_key, order=order)
@@ -177,26 +184,31 @@ def work_order_create(
     return order, True
 
 
+def _number_in_write_transaction() -> bool:
+    """On SQLite, outside a caller's transaction, the number is taken in the order's
+    own write transaction, after the rows are built: SQLite has one writer at a time
+    anyway, so holding the counter until the order commits makes nobody wait longer,
+    and a create then takes the write lock once instead of twice (each turn is a
+    BEGIN, a COMMIT and a wait behind the other writers). The rows built before it
+    carry a stand-in that the transaction replaces (``writes_deferred``)."""
+    return connection.vendor == "sqlite" and not connection.in_atomic_block
+
+
 def _take_number(now: datetime.datetime) -> str:
-    """The new order's number, taken before its rows are built.
+    """The new order's number, taken before its rows are built (PostgreSQL, or inside
+    a caller's transaction).
 
     Inside a caller's transaction it is part of that transaction (and goes back with
-    it). Otherwise it is taken and committed on its own: the year's counter row is the
-    one thing every create writes, and held until the order's commit it made creates
-    queue behind each other's commits on PostgreSQL and kept SQLite's write lock for
-    the whole create. An order that then fails to commit (validation is done by now:
-    a crash, a lost connection, a repeated Idempotency-Key racing the first) leaves a
-    gap in that year's numbers."""
+    it). Otherwise (PostgreSQL) it is taken and committed on its own: the year's
+    counter row is the one thing every create writes, and held until the order's
+    commit it made creates queue behind each other's commits. An order that then
+    fails to commit (validation is done by now: a crash, a lost connection, a
+    repeated Idempotency-Key racing the first) leaves a gap in that year's numbers.
+    Its commit need not wait for the disk: the order's commit, which follows, flushes
+    the log up to and including it, and a crash before that loses only a number no
+    order carries."""
     if connection.in_atomic_block:
         return _next_number(now)
-    if connection.vendor == "sqlite":
-        # Through the writer queue (a plain autocommit write would wait in SQLite's
-        # sleeping busy handler instead).
-        with transaction.atomic():
-            return _next_number(now)
-    # Its commit need not wait for the disk: the order's commit, which follows,
-    # flushes the log up to and including it, and a crash before that loses only a
-    # number no order carries.
     return _next_number(now, wait_for_disk=False)
 
 
