@@ -57,6 +57,23 @@ def start_worker(*extra: str) -> subprocess.Popen[bytes]:
     )
 
 
+def start_ticker() -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "GONGDAN_DATABASE_URL": _database_url(),
+        "GONGDAN_DATA_DIR": str(django_settings.DATA_DIR),
+    }
+    env.pop("GONGDAN_REDIS_URL", None)
+    # The ticker's own interval is long: only the outbox lane (every second) can
+    # make messages and hand rows over.
+    return subprocess.Popen(
+        [sys.executable, "-m", "gongdan.cli", "ticker", "--interval", "3600"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def webhook_row(plant: Any, receiver: Any) -> Notification:
     Endpoint.objects.create(
         name="MES", kind=Channel.WEBHOOK, url=f"{receiver.url}/hook", secret="s"
@@ -147,19 +164,7 @@ def test_the_running_ticker_hands_a_new_message_to_the_worker(plant, receiver):
     outbox, the ticker's outbox lane queues it, the worker sends it."""
     row = webhook_row(plant, receiver)
     assert row.status == Status.PENDING
-    env = {
-        **os.environ,
-        "GONGDAN_DATABASE_URL": _database_url(),
-        "GONGDAN_DATA_DIR": str(django_settings.DATA_DIR),
-    }
-    env.pop("GONGDAN_REDIS_URL", None)
-    # The ticker's own interval is long: only the outbox lane can hand the row over.
-    ticker = subprocess.Popen(
-        [sys.executable, "-m", "gongdan.cli", "ticker", "--interval", "3600"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    ticker = start_ticker()
     worker = start_worker()
     try:
         wait_for(lambda: Notification.objects.get(pk=row.pk).status == Status.SENT, 60)
@@ -168,3 +173,49 @@ def test_the_running_ticker_hands_a_new_message_to_the_worker(plant, receiver):
             proc.terminate()
             proc.wait(30)
     assert receiver.outbox_ids() == [str(row.pk)]
+
+
+def test_a_new_orders_messages_are_made_by_the_ticker_and_sent_by_the_worker(plant, receiver):
+    """A create writes the messages it asks for as one batch in its transaction; the
+    running ticker makes them (the inbox copy and the assignee's own channel, in his
+    language) and the worker sends them."""
+    from gongdan.notify.models import MessageBatch, Preference
+    from gongdan.routing.models import RoutingRule
+    from gongdan.workorders.services import work_order_create
+
+    Endpoint.objects.create(
+        name="MES", kind=Channel.WEBHOOK, url=f"{receiver.url}/hook", secret="s"
+    )
+    Preference.objects.create(user=plant.wang, channels=[Channel.WEBHOOK])
+    plant.wang.language = "en"
+    plant.wang.save()
+    RoutingRule.objects.create(
+        name="都给王工", position=1, condition={}, action={"strategy": "named", "person": "wang"}
+    )
+    order, _ = work_order_create(
+        actor=plant.requester,
+        order_type=plant.repair,
+        title="液压站漏油",
+        priority="red",
+        data={"symptom": "oil_leak"},
+    )
+    assert order.assignee == plant.wang
+    assert not Notification.objects.filter(order=order).exists()
+    assert MessageBatch.objects.count() == 1
+    ticker = start_ticker()
+    worker = start_worker()
+    try:
+        wait_for(lambda: len(receiver.hits) == 1, 60)
+        wait_for(lambda: not MessageBatch.objects.exists(), 10)
+    finally:
+        for proc in (ticker, worker):
+            proc.terminate()
+            proc.wait(30)
+    sent = receiver.hits[0].json()
+    assert sent["order"] == order.number and sent["recipient"] == "wang"
+    assert sent["subject"] == f"New order {order.number}" and sent["urgent"] is True
+    rows = Notification.objects.filter(order=order, recipient=plant.wang)
+    assert sorted(rows.values_list("channel", "status")) == [
+        (Channel.INBOX, Status.SENT),
+        (Channel.WEBHOOK, Status.SENT),
+    ]

@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 
 from gongdan.core.models import UserSkill
 from gongdan.notify.models import Channel, Endpoint, Notification
+from gongdan.notify.services import message_batches_build
 from gongdan.office.timeline import timeline
 from gongdan.routing import due
 from gongdan.routing.models import RoutingTicket
@@ -54,7 +55,9 @@ def test_urgent_electrical_fault_goes_to_certified_electrician(plant, api, elect
     # Everyone considered is listed with their load, everyone else under the reason.
     assert [c["user"] for c in decision["candidates"]] == ["wang"]
     assert "li" in decision["excluded"]["missing_or_expired:hv"]
-    # The supervisor gets an SMS about it, and wang is told in his inbox.
+    # The supervisor gets an SMS about it, and wang is told in his inbox, once the
+    # ticker has made the messages the create asked for.
+    message_batches_build()
     order = WorkOrder.objects.get(number=body["number"])
     sms = Notification.objects.get(order=order, channel=Channel.SMS)
     assert sms.recipient == plant.dispatcher
@@ -74,6 +77,7 @@ def test_expired_certificate_does_not_count(plant, api, electrical_rule):
     assert decision["winner"] is None and decision["why"] == "no_candidate"
     # The dispatchers hear that a person must pick someone.
     assert decision["notified"] == ["dispatcher"]
+    message_batches_build()
     assert Notification.objects.filter(
         recipient=plant.dispatcher, template="routing_no_candidate"
     ).exists()

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gongdan.notify.models import Notification
+from gongdan.notify.services import message_batches_build
 from gongdan.sla import due
 from gongdan.sla.models import BusinessCalendar, OrderClock, SlaPolicy
 from gongdan.sla.services import sla_claim_due, sla_escalate
@@ -68,7 +69,9 @@ def test_deadlines_are_written_on_create_in_business_time(plant, api, yellow_pol
     assert datetime.datetime.fromisoformat(body["response_due_at"]) == at(2025, 6, 13, 17, 0)
     assert datetime.datetime.fromisoformat(body["arrival_due_at"]) == at(2025, 6, 16, 11, 0)
     assert datetime.datetime.fromisoformat(body["resolution_due_at"]) == at(2025, 6, 16, 15, 0)
-    # The requester is told at once when to expect a response.
+    # The requester is told at once (by the ticker's next run, within a second) when
+    # to expect a response.
+    message_batches_build()
     reply = Notification.objects.get(recipient=plant.requester, template="order_received")
     assert "2025-06-13 17:00" in reply.body
 

@@ -156,7 +156,8 @@ def test_a_failed_create_leaves_a_gap_only_where_its_number_was_committed_alone(
 
 def test_a_routed_create_outside_a_transaction_writes_every_row(live_plant):
     """The create as the API runs it: rows built first, then one short transaction."""
-    from gongdan.notify.models import Notification
+    from gongdan.notify.models import MessageBatch, Notification
+    from gongdan.notify.services import message_batches_build
     from gongdan.routing.models import RoutingRule, RoutingTicket
     from gongdan.sla.models import OrderClock, SlaPolicy
 
@@ -184,6 +185,11 @@ def test_a_routed_create_outside_a_transaction_writes_every_row(live_plant):
     assert kinds == ["created", "routing", "assigned"]
     assert OrderClock.objects.filter(order=stored).count() == 1
     assert RoutingTicket.objects.get(order=stored).accept_due_at is not None
+    # The messages are made by the ticker from the batch the create wrote.
+    assert not Notification.objects.filter(order=stored).exists()
+    assert MessageBatch.objects.count() == 1
+    message_batches_build()
+    assert not MessageBatch.objects.exists()
     messages = Notification.objects.filter(order=stored, recipient=order.assignee)
     assert messages.count() >= 1
     # Built before the number was taken (on SQLite it comes in the write

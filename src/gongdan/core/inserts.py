@@ -137,8 +137,9 @@ def writes_deferred() -> Iterator[Callable[..., None]]:
     text})`` puts the text in its place in the text and JSON values of rows written
     with ``insert_rows``, and in their objects."""
     queue: list[Callable[[], object]] = []
-    previous = getattr(_deferred, "queue", None)
+    previous = getattr(_deferred, "queue", None), getattr(_deferred, "batches", None)
     _deferred.queue = queue
+    _deferred.batches = {}
 
     def run(*, fill: dict[str, str] | None = None) -> None:
         _deferred.fill = fill
@@ -151,12 +152,26 @@ def writes_deferred() -> Iterator[Callable[..., None]]:
     try:
         yield run
     finally:
-        _deferred.queue = previous
+        _deferred.queue, _deferred.batches = previous
 
 
 def deferring() -> bool:
     """True inside ``writes_deferred``: there is no transaction to join yet."""
     return getattr(_deferred, "queue", None) is not None
+
+
+def deferred_batch(key: str, flush: Callable[[list[Any]], object]) -> list[Any]:
+    """A list that belongs to the current ``writes_deferred`` block, made on the first
+    call for ``key``: what callers append to it is written by ``flush(items)``, once,
+    in the transaction (where the new order has its key). Only inside the block."""
+    batches: dict[str, list[Any]] | None = getattr(_deferred, "batches", None)
+    if batches is None:
+        raise RuntimeError("deferred_batch is for use inside writes_deferred")
+    if key not in batches:
+        items: list[Any] = []
+        batches[key] = items
+        deferred_write(lambda: flush(items))
+    return batches[key]
 
 
 def deferred_write(write: Callable[[], object]) -> None:

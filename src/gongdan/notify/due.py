@@ -1,13 +1,15 @@
-"""Ticker finder: new, deferred and retried messages, and sends whose worker vanished."""
+"""Ticker finder: messages new orders asked for, new, deferred and retried messages,
+and sends whose worker vanished."""
 
 from __future__ import annotations
 
 from gongdan.core.ticker import register
 
-from .services import notification_requeue_due
+from .services import message_batches_build, notification_requeue_due
 
 
-# Every second: new messages wait here for their hand-over to the queue.
+# Every second: messages asked for by new orders are made, and new messages wait
+# here for their hand-over to the queue (the ones just made included).
 @register("notifications", every=1.0)
 def notifications_due() -> int:
-    return notification_requeue_due()
+    return message_batches_build() + notification_requeue_due()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -150,3 +151,25 @@ class Notification(models.Model):
     @property
     def body(self) -> str:
         return str(self.payload.get("body", ""))
+
+
+class MessageBatch(models.Model):
+    """Messages asked for while a new order's rows were built, not yet made: who, which
+    text, about which order, by which channel. Written in the order's transaction (so
+    they exist exactly when the order does); the ticker's notifications lane turns
+    each into outbox rows — rendered in the recipient's language — and deletes the
+    batch, in one transaction, within a second of the commit.
+
+    A create is the busiest write there is, and rendering its messages and writing a
+    row per channel was a fifth of it; one row with one index is what is left."""
+
+    # Context values a caller passes (a quantity, a lazy text) need not be JSON's own.
+    messages = models.JSONField(_("消息"), default=list, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("待生成消息")
+        verbose_name_plural = _("待生成消息")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} ({len(self.messages)})"

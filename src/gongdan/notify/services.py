@@ -20,12 +20,20 @@ from django.db.models import F
 from django.utils import timezone
 
 from gongdan.core.cache import ProcessCache
-from gongdan.core.inserts import deferred_write, deferring, insert_rows
+from gongdan.core.inserts import deferred_batch, deferred_write, deferring, insert_rows
 from gongdan.core.models import User
 from gongdan.workorders.models import Priority, WorkOrder
 
-from .messages import render
-from .models import ENDPOINT_CHANNELS, Channel, Endpoint, Notification, Preference, Status
+from .messages import local_time, render
+from .models import (
+    ENDPOINT_CHANNELS,
+    Channel,
+    Endpoint,
+    MessageBatch,
+    Notification,
+    Preference,
+    Status,
+)
 
 log = logging.getLogger("gongdan.notify")
 
@@ -152,17 +160,116 @@ def notify(
     With the database queue the rows are due at once and the ticker's outbox lane
     hands them to the queue within a second: the request that wrote them writes no
     task row of its own. Any other queue (Redis) is told after commit.
+
+    Asked while a new order's rows are built (``writes_deferred``), it returns no
+    rows: the messages go into one ``MessageBatch`` in the order's transaction and
+    the ticker makes them (``message_batches_build``) within a second.
     """
     if _replaying_history():
         return []
     if deferring():
-        # Prepared before its transaction opens (a new order's messages): the rows
-        # are written in it.
-        return _notify(recipient, template, context, order, channel, urgent)
+        # Asked for while a new order's rows are built, before its transaction: the
+        # messages are made by the ticker from one batch row written in it.
+        _ask_later(recipient, template, context, order, channel, urgent)
+        return []
     # Called inside the caller's transaction; nothing in it fails half-way, so it
     # joins that transaction instead of opening a savepoint.
     with transaction.atomic(savepoint=False):
         return _notify(recipient, template, context, order, channel, urgent)
+
+
+# A message asked for: recipient id, template, context, order, channel, urgent.
+Asked = tuple[int, str, dict[str, Any], WorkOrder | None, str | None, bool]
+
+
+def _ask_later(
+    recipient: User,
+    template: str,
+    context: dict[str, Any],
+    order: WorkOrder | None,
+    channel: str | None,
+    urgent: bool,
+) -> None:
+    # Moments are written as the message shows them (the site's time zone); the
+    # order gets its key in the transaction, where the batch is written.
+    plain = {
+        k: local_time(v) if isinstance(v, datetime.datetime) else v for k, v in context.items()
+    }
+    asked = deferred_batch("notify.messages", _write_batch)
+    asked.append((recipient.pk, template, plain, order, channel, urgent))
+
+
+def _write_batch(asked: list[Asked]) -> None:
+    messages = [
+        {
+            "recipient": recipient_id,
+            "template": template,
+            "context": context,
+            "order": order.pk if order is not None else None,
+            "channel": channel,
+            "urgent": urgent,
+        }
+        for recipient_id, template, context, order, channel, urgent in asked
+    ]
+    insert_rows([MessageBatch(messages=messages)])
+
+
+def message_batches_build(*, limit: int = 100, rounds: int = 10) -> int:
+    """Make the messages that new orders' transactions asked for: each batch becomes
+    outbox rows, rendered in the recipient's language, and is deleted, in one
+    transaction (a ticker that dies half-way leaves the batch for the next tick; a
+    second ticker skips the batches the first has locked). A batch that fails is
+    logged and left for the next tick; the others go on. Returns how many messages
+    were made; at most ``rounds`` × ``limit`` batches per call, so one busy lane does
+    not hold up the others."""
+    made = 0
+    failed: set[int] = set()
+    for _ in range(rounds):
+        with transaction.atomic():
+            batches = list(
+                MessageBatch.objects.select_for_update(skip_locked=True)
+                .exclude(pk__in=failed)
+                .order_by("id")[:limit]
+            )
+            asked = [message for batch in batches for message in batch.messages]
+            users = User.objects.in_bulk({m["recipient"] for m in asked})
+            orders = WorkOrder.objects.select_related("asset", "assignee").in_bulk(
+                {m["order"] for m in asked if m["order"] is not None}
+            )
+            done: list[int] = []
+            for batch in batches:
+                try:
+                    with transaction.atomic():
+                        made += _build(batch, users, orders)
+                except Exception:
+                    log.exception("message batch %s failed; retried on the next tick", batch.pk)
+                    failed.add(batch.pk)
+                else:
+                    done.append(batch.pk)
+            MessageBatch.objects.filter(pk__in=done).delete()
+        if len(batches) < limit:
+            break
+    return made
+
+
+def _build(batch: MessageBatch, users: dict[int, User], orders: dict[int, WorkOrder]) -> int:
+    made = 0
+    for message in batch.messages:
+        recipient = users.get(message["recipient"])
+        order = orders.get(message["order"]) if message["order"] is not None else None
+        if recipient is None or (message["order"] is not None and order is None):
+            log.warning("message for a deleted recipient or order dropped: %s", message)
+            continue
+        notify(
+            recipient=recipient,
+            template=message["template"],
+            context=message["context"],
+            order=order,
+            channel=message["channel"],
+            urgent=message["urgent"],
+        )
+        made += 1
+    return made
 
 
 def _notify(
