@@ -2,6 +2,7 @@
 
     python -m bench.inproc seed                 people + token, prints JSON
     python -m bench.inproc create-queries       the SQL of one API create
+    python -m bench.inproc make-messages        the ticker making what the creates asked for
     python -m bench.inproc list --sizes 10000,100000 --out FILE
 
 Lists, the board and the dashboard are timed through Django's test client — the
@@ -111,6 +112,26 @@ def first_existing(paths: list[str]) -> str | None:
 def cmd_seed(args: argparse.Namespace) -> dict[str, Any]:
     people = data.seed_people()
     return {"token": people.token, "username": people.dispatcher.username}
+
+
+def cmd_make_messages(args: argparse.Namespace) -> dict[str, Any]:
+    """After the create runs: the ticker's notifications lane making the messages
+    those creates asked for (one batch each), as ``gongdan ticker`` runs it, in one
+    process, for up to ``--seconds``."""
+    from gongdan.notify.models import MessageBatch
+    from gongdan.notify.services import message_batches_build
+
+    waiting = MessageBatch.objects.count()
+    made = 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < args.seconds:
+        step = message_batches_build()
+        if not step:
+            break
+        made += step
+    seconds = time.perf_counter() - started
+    batches = waiting - MessageBatch.objects.count()
+    return {"batches": batches, "messages": made, "seconds": seconds, "waiting": waiting}
 
 
 def cmd_create_queries(args: argparse.Namespace) -> dict[str, Any]:
@@ -244,13 +265,20 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("seed")
     sub.add_parser("create-queries")
+    messages = sub.add_parser("make-messages")
+    messages.add_argument("--seconds", type=float, default=20)
     lists = sub.add_parser("list")
     lists.add_argument("--sizes", default="10000,100000")
     lists.add_argument("--reps", type=int, default=30)
     for p in sub.choices.values():
         p.add_argument("--out", help="write the JSON result here instead of stdout")
     args = parser.parse_args()
-    command = {"seed": cmd_seed, "create-queries": cmd_create_queries, "list": cmd_list}
+    command = {
+        "seed": cmd_seed,
+        "create-queries": cmd_create_queries,
+        "make-messages": cmd_make_messages,
+        "list": cmd_list,
+    }
     result = command[args.command](args)
     text = json.dumps(result, ensure_ascii=False, indent=1, default=str)
     if args.out:

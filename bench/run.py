@@ -356,6 +356,16 @@ def bench_create(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
     finally:
         for server in servers:
             stop(server.proc)
+    # What the creates left for the ticker (no ticker runs during the runs, as no
+    # worker does): their messages, made as the notifications lane makes them.
+    messages = json.loads(
+        sh(
+            [str(VENV / "python"), "-m", "bench.inproc", "make-messages"],
+            env=project_env(engine, "gongdan"),
+            capture_output=True,
+            cwd=ROOT,
+        ).stdout
+    )
     queries = json.loads(
         sh(
             [str(VENV / "python"), "-m", "bench.inproc", "create-queries"],
@@ -379,7 +389,7 @@ def bench_create(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
                 "rounds": [round(x, 1) for x in rps],
             }
         )
-    return {"rows": rows, "create_queries": queries, "profile": profile}
+    return {"rows": rows, "create_queries": queries, "profile": profile, "messages": messages}
 
 
 # --- profile -----------------------------------------------------------------------
@@ -398,7 +408,7 @@ BUCKETS = [
         "  building the rows after the order's: SLA clock, routing record, outbox",
         ("write (gongdan/routing", "write (gongdan/sla"),
     ),
-    ("    outbox rows (notify)", ("notify (gongdan",)),
+    ("    messages asked for (notify: one batch row)", ("notify (gongdan",)),
     ("  insert_rows: adapting values (and the order's own INSERT)", ("insert_rows (gongdan",)),
     (
         "  the write transaction's INSERTs, built before it (deferred writes)",
@@ -477,6 +487,22 @@ def round_ratios(ours: dict[str, Any], peer: dict[str, Any]) -> str:
     return f"{mid:.2f}× ({min(per_round):.2f}–{max(per_round):.2f})"
 
 
+def messages_line(made: dict[str, Any] | None, rows: list[dict[str, Any]]) -> list[str]:
+    """How fast the ticker makes the messages the creates asked for, against the
+    fastest create rate: it must keep up, or the work has only moved."""
+    if not made or not made["batches"]:
+        return []
+    per_second = made["batches"] / made["seconds"]
+    fastest = max(r["rps"] for r in rows if r["system"] == "gongdan")
+    return [
+        f"The ticker then made {made['messages']:,} messages for {made['batches']:,} orders"
+        f" (of {made['waiting']:,} waiting) in {made['seconds']:.1f} s, one process:"
+        f" {per_second:.0f} orders' messages/s, {per_second / fastest:.1f}× the fastest"
+        " create rate above.",
+        "",
+    ]
+
+
 def report(engine: Engine, create: dict[str, Any] | None, lists: dict[str, Any] | None) -> str:
     out: list[str] = [f"### {engine.name}", ""]
     if create:
@@ -502,6 +528,7 @@ def report(engine: Engine, create: dict[str, Any] | None, lists: dict[str, Any] 
                     f" | {ratios[0]} | {ratios[1]} |"
                 )
         out += ["", f"SQL statements per gongdan create: {len(create['create_queries'])}", ""]
+        out += messages_line(create.get("messages"), create["rows"])
     if lists:
         out += ["**2. Order list (API, 50 a page) and board**, p50/p95 over repeated requests, "
                 "against the hand-written SQL returning the same rows", ""]  # fmt: skip
