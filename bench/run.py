@@ -230,14 +230,7 @@ def start_servers(engine: Engine) -> list[Server]:
     # gongdan: migrate (installs the built-in order types), seed people, token.
     genv = project_env(engine, "gongdan")
     sh([str(VENV / "gongdan"), "migrate", "--noinput", "-v", "0"], env=genv)
-    seeded = json.loads(
-        sh(
-            [str(VENV / "python"), "-m", "bench.inproc", "seed"],
-            env=genv,
-            capture_output=True,
-            cwd=ROOT,
-        ).stdout
-    )
+    seeded = inproc("seed", env=genv)
     body = {
         "type": "equipment_repair",
         "title": "注塑机 海天 MA1600 漏油",
@@ -338,6 +331,17 @@ def check_create(server: Server) -> None:
         raise SystemExit(f"{server.name}: create answered {status}; see bench/.work/*/logs/")
 
 
+def inproc(command: str, *, env: dict[str, str]) -> Any:
+    """One ``bench.inproc`` command against the bench database; its JSON answer."""
+    done = sh(
+        [str(VENV / "python"), "-m", "bench.inproc", command],
+        env=env,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    return json.loads(done.stdout)
+
+
 def bench_create(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
     servers = start_servers(engine)
     try:
@@ -358,22 +362,8 @@ def bench_create(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
             stop(server.proc)
     # What the creates left for the ticker (no ticker runs during the runs, as no
     # worker does): their messages, made as the notifications lane makes them.
-    messages = json.loads(
-        sh(
-            [str(VENV / "python"), "-m", "bench.inproc", "make-messages"],
-            env=project_env(engine, "gongdan"),
-            capture_output=True,
-            cwd=ROOT,
-        ).stdout
-    )
-    queries = json.loads(
-        sh(
-            [str(VENV / "python"), "-m", "bench.inproc", "create-queries"],
-            env=project_env(engine, "gongdan"),
-            capture_output=True,
-            cwd=ROOT,
-        ).stdout
-    )["queries"]
+    messages = inproc("make-messages", env=project_env(engine, "gongdan"))
+    queries = inproc("create-queries", env=project_env(engine, "gongdan"))["queries"]
     rows = []
     for (name, connections), samples in runs.items():
         rps = [s["rps"] for s in samples]
