@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -122,23 +123,29 @@ def test_saved_or_mixed_instances_are_refused(plant, new_order):
     insert_rows([])  # nothing to do
 
 
-def test_deferred_rows_are_built_first_and_written_in_order_inside_the_transaction(plant):
-    from django.db import transaction
-
-    from gongdan.core.inserts import deferred_write, deferring, writes_deferred
+def _unsaved_order(plant: Any, number: str, title: str) -> Any:
+    """A red repair order built but not saved, as a create builds it."""
     from gongdan.workorders.models import PRIORITY_RANK, Priority, WorkOrder
 
     state = plant.repair.states.order_by("id").first()
-    order = WorkOrder(
+    return WorkOrder(
         type=plant.repair,
-        number="WO-2026-900001",
-        title="先建好，再写入",
+        number=number,
+        title=title,
         priority=Priority.RED,
         priority_rank=PRIORITY_RANK[Priority.RED],
         state=state,
         state_category=state.category,
         created_by=plant.requester,
     )
+
+
+def test_deferred_rows_are_built_first_and_written_in_order_inside_the_transaction(plant):
+    from django.db import transaction
+
+    from gongdan.core.inserts import deferred_write, deferring, writes_deferred
+
+    order = _unsaved_order(plant, "WO-2026-900001", "先建好，再写入")
     written: list[str] = []
     with CaptureQueriesContext(connection) as queries, writes_deferred() as write_rows:
         assert deferring()
@@ -176,21 +183,9 @@ def test_a_stand_in_built_into_deferred_rows_is_filled_in_the_transaction(plant)
     from django.db import transaction
 
     from gongdan.core.inserts import writes_deferred
-    from gongdan.notify.models import Notification
-    from gongdan.workorders.models import PRIORITY_RANK, Priority, WorkOrder
 
     stand_in = "5f0c6a1e9b2d4c7f8a3e1d0b6c9f2a47"
-    state = plant.repair.states.order_by("id").first()
-    order = WorkOrder(
-        type=plant.repair,
-        number=stand_in,
-        title="编号最后才定",
-        priority=Priority.RED,
-        priority_rank=PRIORITY_RANK[Priority.RED],
-        state=state,
-        state_category=state.category,
-        created_by=plant.requester,
-    )
+    order = _unsaved_order(plant, stand_in, "编号最后才定")
     message = Notification(
         channel="inbox",
         recipient=plant.requester,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -170,7 +170,8 @@ def notify(
     if deferring():
         # Asked for while a new order's rows are built, before its transaction: the
         # messages are made by the ticker from one batch row written in it.
-        _ask_later(recipient, template, context, order, channel, urgent)
+        asked = Asked(recipient.pk, template, _as_shown(context), order, channel, urgent)
+        deferred_batch("notify.messages", _write_batch).append(asked)
         return []
     # Called inside the caller's transaction; nothing in it fails half-way, so it
     # joins that transaction instead of opening a savepoint.
@@ -178,38 +179,33 @@ def notify(
         return _notify(recipient, template, context, order, channel, urgent)
 
 
-# A message asked for: recipient id, template, context, order, channel, urgent.
-Asked = tuple[int, str, dict[str, Any], WorkOrder | None, str | None, bool]
+class Asked(NamedTuple):
+    """A message asked for while a new order's rows are built, made by the ticker."""
+
+    recipient_id: int
+    template: str
+    context: dict[str, Any]
+    order: WorkOrder | None  # gets its key in the transaction, where the batch is written
+    channel: str | None
+    urgent: bool
 
 
-def _ask_later(
-    recipient: User,
-    template: str,
-    context: dict[str, Any],
-    order: WorkOrder | None,
-    channel: str | None,
-    urgent: bool,
-) -> None:
-    # Moments are written as the message shows them (the site's time zone); the
-    # order gets its key in the transaction, where the batch is written.
-    plain = {
-        k: local_time(v) if isinstance(v, datetime.datetime) else v for k, v in context.items()
-    }
-    asked = deferred_batch("notify.messages", _write_batch)
-    asked.append((recipient.pk, template, plain, order, channel, urgent))
+def _as_shown(context: dict[str, Any]) -> dict[str, Any]:
+    """Moments written as a message shows them (the site's time zone), for JSON."""
+    return {k: local_time(v) if isinstance(v, datetime.datetime) else v for k, v in context.items()}
 
 
 def _write_batch(asked: list[Asked]) -> None:
     messages = [
         {
-            "recipient": recipient_id,
-            "template": template,
-            "context": context,
-            "order": order.pk if order is not None else None,
-            "channel": channel,
-            "urgent": urgent,
+            "recipient": a.recipient_id,
+            "template": a.template,
+            "context": a.context,
+            "order": a.order.pk if a.order is not None else None,
+            "channel": a.channel,
+            "urgent": a.urgent,
         }
-        for recipient_id, template, context, order, channel, urgent in asked
+        for a in asked
     ]
     insert_rows([MessageBatch(messages=messages)])
 
