@@ -159,3 +159,30 @@ def test_an_endpoint_address_typed_without_a_scheme_is_https(plant: Any) -> None
     )
     # A local receiver keeps the scheme it was given.
     assert form.fields["url"].clean("http://127.0.0.1:9000/x") == "http://127.0.0.1:9000/x"
+
+
+def test_an_administrator_sees_messages_still_waiting_for_the_ticker(plant: Any) -> None:
+    """Batches live about a second; ones that stay tell that no ticker is running."""
+    from gongdan.notify.models import MessageBatch
+
+    batch = MessageBatch.objects.create(
+        messages=[
+            {"recipient": plant.wang.pk, "template": "order_assigned", "context": {}},
+            {"recipient": plant.dispatcher.pk, "template": "routing_notice", "context": {}},
+        ]
+    )
+    client = _client(plant.admin)
+    listing = client.get(reverse("admin:notify_messagebatch_changelist"))
+    assert listing.status_code == 200
+    assert '<td class="field-size">2</td>' in listing.content.decode()
+    detail = client.get(reverse("admin:notify_messagebatch_change", args=[batch.pk]))
+    assert detail.status_code == 200
+    assert "order_assigned" in detail.content.decode()
+    # Read-only: nobody edits what the ticker is about to make.
+    assert (
+        client.post(
+            reverse("admin:notify_messagebatch_change", args=[batch.pk]), {"messages": "[]"}
+        ).status_code
+        == 403
+    )
+    assert len(MessageBatch.objects.get(pk=batch.pk).messages) == 2

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import Endpoint, Notification, Preference, Status
+from .models import Endpoint, MessageBatch, Notification, Preference, Status
 
 
 @admin.register(Notification)
@@ -41,3 +41,24 @@ class EndpointAdmin(admin.ModelAdmin):
 class PreferenceAdmin(admin.ModelAdmin):
     list_display = ["user", "channels"]
     search_fields = ["user__username"]
+
+
+@admin.register(MessageBatch)
+class MessageBatchAdmin(admin.ModelAdmin):
+    """New orders' messages the ticker has not made yet. A batch lives about a second;
+    rows that stay mean no ticker is running, or a batch fails (its error is in the
+    ticker's log)."""
+
+    list_display = ["id", "created_at", "size"]
+    readonly_fields = ["created_at", "messages"]
+
+    @admin.display(description=_("消息数"))
+    def size(self, batch: MessageBatch) -> int:
+        return len(batch.messages)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
