@@ -175,7 +175,7 @@ def test_without_rules_orders_wait_for_the_dispatcher(plant, api):
 def test_open_load_is_weighted_by_priority_and_counted_up_to_the_cap(plant, new_order, monkeypatch):
     from gongdan.routing import services
 
-    monkeypatch.setattr(services, "LOAD_COUNT_CAP", 2)
+    monkeypatch.setattr(services.loads, "LOAD_COUNT_CAP", 2)
     for priority, assignee in [("red", plant.wang)] * 3 + [("blue", plant.wang),
                                                            ("yellow", plant.li)]:  # fmt: skip
         order = new_order(priority=priority)
