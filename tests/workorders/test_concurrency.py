@@ -199,3 +199,41 @@ def test_a_routed_create_outside_a_transaction_writes_every_row(live_plant):
         assert message.payload["url"].endswith(f"/orders/{order.number}/")
         assert message.payload["order"] == stored.number == order.number
     assert re.fullmatch(r"WO-\d{4}-\d{6}", stored.number)
+
+
+def test_a_row_built_before_the_number_that_quotes_it_stores_the_real_one(live_plant):
+    """The number comes last on SQLite (inside the write transaction); a row an app
+    builds while planning that quotes it is stored with the number, never with the
+    stand-in it was built with."""
+    from gongdan.core.inserts import insert_rows
+    from gongdan.workorders import signals
+    from gongdan.workorders.models import EventKind, WorkOrderEvent
+
+    built: list[WorkOrderEvent] = []
+
+    def on_planned(sender: Any, order: WorkOrder, writes: list[Any], **kwargs: Any) -> None:
+        def write(saved: WorkOrder) -> None:
+            note = WorkOrderEvent(
+                order=saved,
+                kind=EventKind.COMMENT,
+                data={"text": f"{saved.number} 已登记", "links": [f"/orders/{saved.number}/"]},
+            )
+            built.append(note)
+            insert_rows([note])
+
+        writes.append(write)
+
+    signals.work_order_planned.connect(on_planned, dispatch_uid="test.quote")
+    try:
+        order, _ = work_order_create(
+            actor=live_plant.requester,
+            order_type=live_plant.repair,
+            title="编号写进备注",
+            data={"symptom": "alarm"},
+        )
+    finally:
+        signals.work_order_planned.disconnect(dispatch_uid="test.quote")
+    assert re.fullmatch(r"WO-\d{4}-\d{6}", order.number)
+    stored = WorkOrderEvent.objects.get(pk=built[0].pk)
+    expected = {"text": f"{order.number} 已登记", "links": [f"/orders/{order.number}/"]}
+    assert stored.data == built[0].data == expected

@@ -189,8 +189,10 @@ def _number_in_write_transaction() -> bool:
     own write transaction, after the rows are built: SQLite has one writer at a time
     anyway, so holding the counter until the order commits makes nobody wait longer,
     and a create then takes the write lock once instead of twice (each turn is a
-    BEGIN, a COMMIT and a wait behind the other writers). The rows built before it
-    carry a stand-in that the transaction replaces (``writes_deferred``)."""
+    BEGIN, a COMMIT and a wait behind the other writers). The rows are built before
+    it; none quotes the number today (a new order's messages are made by the
+    ticker), and one that does carries a stand-in the transaction replaces
+    (``writes_deferred``'s ``fill``), so a placeholder is never stored."""
     return connection.vendor == "sqlite" and not connection.in_atomic_block
 
 
