@@ -206,3 +206,23 @@ def test_a_stand_in_built_into_deferred_rows_is_filled_in_the_transaction(plant)
     assert stored.payload == message.payload == expected
     assert stored.template == message.template == "tpl-WO-2026-900002"
     assert WorkOrderEvent.objects.get(pk=untouched.pk).data == untouched.data == {"note": "无编号"}
+
+
+def test_a_naive_time_is_left_to_the_field_as_the_orm_leaves_it(plant, new_order):
+    """Aware times are adapted without the field; a naive one still goes through it,
+    which warns and reads it in the site's zone, exactly as save() does."""
+    order = new_order()
+    naive = datetime.datetime(2026, 3, 1, 8, 30, 15)
+
+    def event() -> WorkOrderEvent:
+        return WorkOrderEvent(order=order, kind=EventKind.COMMENT, actor=plant.wang)
+
+    by_orm, fast = event(), event()
+    by_orm.created_at = fast.created_at = naive
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        by_orm.save(force_insert=True)
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        insert_row(fast)
+    stored = WorkOrderEvent.objects.get(pk=fast.pk).created_at
+    assert stored == WorkOrderEvent.objects.get(pk=by_orm.pk).created_at
+    assert stored == timezone.make_aware(naive)

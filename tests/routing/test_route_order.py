@@ -184,7 +184,7 @@ def test_open_load_is_weighted_by_priority_and_counted_up_to_the_cap(plant, new_
     WorkOrder.objects.filter(pk=closed.pk).update(assignee=plant.li, state_category="closed")
     # wang: three red orders counted as two (×3) and one blue (×1); li: one yellow (×2),
     # the closed order not at all; zhang: nothing.
-    assert services._loads([plant.wang, plant.li, plant.zhang]) == {
+    assert services._loads([plant.wang.pk, plant.li.pk, plant.zhang.pk]) == {
         plant.wang.pk: 7,
         plant.li.pk: 2,
     }

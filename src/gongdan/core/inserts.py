@@ -15,11 +15,15 @@ skipped.
 
 from __future__ import annotations
 
+import datetime
+import functools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, router
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import (
@@ -27,6 +31,8 @@ from django.db.models import (
     BigAutoField,
     BooleanField,
     CharField,
+    DateField,
+    DateTimeField,
     Field,
     ForeignKey,
     IntegerField,
@@ -37,40 +43,141 @@ from django.db.models import (
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.signals import post_save, pre_save
 
-Statement = tuple[str, list[Field[Any, Any]], list[type | None]]
+
+@dataclass(frozen=True)
+class Column:
+    """How one field's value goes into the statement, decided once per field.
+
+    ``read`` is True when the field's ``pre_save`` only reads the attribute (no
+    ``auto_now``), so the value is read directly. ``kinds`` are the exact Python
+    types whose values ``convert`` turns into what ``get_db_prep_save`` would give
+    (None: as they are); a value of any other type goes through the field."""
+
+    field: Field[Any, Any]
+    attname: str
+    foreign: ForeignKey[Any, Any] | None
+    read: bool
+    kinds: tuple[type, ...]
+    convert: Callable[[Any], Any] | None
+
+
+Statement = tuple[str, list[Column]]
 _statements: dict[tuple[type[Model], str, int], Statement] = {}
 _lock = threading.Lock()
 
 
-def _stored_as_is(field: Field[Any, Any], connection: Any) -> type | None:
-    """The Python type whose values this field stores unchanged — ``get_db_prep_save``
-    would hand them back as they are — or None. Text and booleans on every engine;
-    integers and keys where the engine adapts nothing (PostgreSQL's driver gets its
-    integers typed by their column)."""
+def _reads_only(field: Field[Any, Any]) -> bool:
+    """True when ``field.pre_save(obj, add=True)`` is ``getattr(obj, field.attname)``."""
+    pre_save = type(field).pre_save
+    if pre_save is Field.pre_save:
+        return True
+    if pre_save in (DateField.pre_save, DateTimeField.pre_save):
+        return not (field.auto_now or field.auto_now_add)  # type: ignore[attr-defined]  # a DateField, above
+    return False
+
+
+def _column(field: Field[Any, Any], connection: Any) -> Column:
+    kinds, convert = _adapted_as(field, connection)
+    return Column(
+        field=field,
+        attname=field.attname,
+        foreign=field if isinstance(field, ForeignKey) else None,
+        read=_reads_only(field),
+        kinds=kinds,
+        convert=convert,
+    )
+
+
+def _adapted_as(
+    field: Field[Any, Any], connection: Any
+) -> tuple[tuple[type, ...], Callable[[Any], Any] | None]:
+    """The exact types whose values this field adapts in a way known here, and how
+    (None: stored as they are) — only where ``get_db_prep_save`` and the methods it
+    calls are the stock ones of the field's class and the engine's operations.
+    Text and booleans as they are on every engine; integers and keys where the engine
+    adapts nothing (PostgreSQL's driver gets its integers typed by their column);
+    aware datetimes as they are on PostgreSQL and as UTC text on SQLite; JSON objects
+    and lists through the engine's JSON adapter."""
     kind = type(field)
+    ops = type(connection.ops)
     if isinstance(field, ForeignKey):
         if kind.get_db_prep_save is not ForeignKey.get_db_prep_save:
-            return None
-        target = _stored_as_is(field.target_field, connection)
-        return target if target is int else None
+            return (), None
+        kinds, convert = _adapted_as(field.target_field, connection)
+        return ((int,), None) if kinds == (int,) and convert is None else ((), None)
+    if isinstance(field, JSONField):
+        stock = (
+            kind.get_db_prep_save is JSONField.get_db_prep_save
+            and kind.get_db_prep_value is JSONField.get_db_prep_value
+            and kind.get_prep_value is Field.get_prep_value
+        )
+        if not stock:
+            return (), None
+        adapt, encoder = connection.ops.adapt_json_value, field.encoder
+        return (dict, list), lambda value: adapt(value, encoder)
     if kind.get_db_prep_save is not Field.get_db_prep_save:
-        return None
+        return (), None
     if kind.get_db_prep_value is Field.get_db_prep_value:
         if kind.get_prep_value in (CharField.get_prep_value, TextField.get_prep_value):
-            return str
+            return (str,), None
         if kind.get_prep_value is BooleanField.get_prep_value:
-            return bool
-        return None
+            return (bool,), None
+        return (), None
+    if (
+        kind.get_db_prep_value is DateTimeField.get_db_prep_value
+        and kind.get_prep_value is DateTimeField.get_prep_value
+        and kind.to_python is DateTimeField.to_python
+        and settings.USE_TZ
+    ):
+        return (datetime.datetime,), _aware_datetime(connection)
     if kind.get_prep_value is not IntegerField.get_prep_value:
-        return None
-    ops = type(connection.ops)
+        return (), None
     if kind.get_db_prep_value is IntegerField.get_db_prep_value:
         plain = ops.adapt_integerfield_value is BaseDatabaseOperations.adapt_integerfield_value
     elif kind.get_db_prep_value is AutoFieldMixin.get_db_prep_value:  # type: ignore[attr-defined]  # not in django-stubs
         plain = ops.validate_autopk_value is BaseDatabaseOperations.validate_autopk_value
     else:
         plain = False
-    return int if plain else None
+    return ((int,), None) if plain else ((), None)
+
+
+class _Naive(Exception):
+    """A naive datetime: left to the field, which warns and makes it aware."""
+
+
+def _aware_datetime(connection: Any) -> Callable[[Any], Any]:
+    """An aware datetime as the engine's ``adapt_datetimefield_value`` gives it: as it
+    is where the driver takes it (PostgreSQL), else the wall time in the connection's
+    zone as text (SQLite)."""
+    adapt = type(connection.ops).adapt_datetimefield_value
+    if connection.vendor == "postgresql":
+        from django.db.backends.postgresql.operations import DatabaseOperations
+
+        return _as_is_if_aware if adapt is DatabaseOperations.adapt_datetimefield_value else _never
+    if connection.vendor != "sqlite":
+        return _never
+    from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOperations
+
+    if adapt is not SQLiteOperations.adapt_datetimefield_value:
+        return _never
+    zone = connection.timezone
+
+    def as_text(value: datetime.datetime) -> str:
+        if value.utcoffset() is None:
+            raise _Naive
+        return str(value.astimezone(zone).replace(tzinfo=None))
+
+    return as_text
+
+
+def _as_is_if_aware(value: datetime.datetime) -> datetime.datetime:
+    if value.utcoffset() is None:
+        raise _Naive
+    return value
+
+
+def _never(value: Any) -> Any:
+    raise _Naive
 
 
 def _statement(model: type[Model], alias: str, rows: int) -> Statement:
@@ -94,10 +201,10 @@ def _statement(model: type[Model], alias: str, rows: int) -> Statement:
     )
     if auto:
         sql += f" RETURNING {quote(opts.pk.column)}"
-    as_is = [_stored_as_is(f, connection) for f in fields]
+    columns = [_column(f, connection) for f in fields]
     with _lock:
-        _statements[key] = (sql, fields, as_is)
-    return sql, fields, as_is
+        _statements[key] = (sql, columns)
+    return sql, columns
 
 
 def _auto_key(model: type[Model]) -> bool:
@@ -110,8 +217,13 @@ def _plain(model: type[Model]) -> bool:
     return (
         not pre_save.has_listeners(model)
         and not post_save.has_listeners(model)
-        and not any(hasattr(f, "get_placeholder") for f in model._meta.concrete_fields)
+        and not _placeholders(model)
     )
+
+
+@functools.cache
+def _placeholders(model: type[Model]) -> bool:
+    return any(hasattr(f, "get_placeholder") for f in model._meta.concrete_fields)
 
 
 # --- prepared before the transaction ------------------------------------------
@@ -204,7 +316,7 @@ def insert_rows(objs: Sequence[Model]) -> None:
 
         deferred_write(orm_write)
         return
-    sql, fields, as_is = _statement(model, alias, len(batch))
+    sql, columns = _statement(model, alias, len(batch))
     auto = _auto_key(model)
     params: list[Any] = []
     # Foreign keys to an object not saved yet (the new order): filled in when written.
@@ -212,23 +324,32 @@ def insert_rows(objs: Sequence[Model]) -> None:
     for obj in batch:
         if type(obj) is not model or not obj._state.adding or (auto and obj.pk is not None):
             raise ValueError("insert_rows takes new instances of one model")
-        for f, plain_type in zip(fields, as_is, strict=True):
-            related = (
-                f.get_cached_value(obj) if isinstance(f, ForeignKey) and f.is_cached(obj) else None
-            )
-            if related is not None and related.pk is None:
-                late.append((len(params), obj, f))  # type: ignore[arg-type]  # a ForeignKey, above
-                params.append(None)
-                continue
-            if related is not None and getattr(obj, f.attname) is None:
-                # Saved after this row was built: it lends its key now, as save() does.
-                setattr(obj, f.name, related)
-            value = f.pre_save(obj, True)
+        for column in columns:
+            f = column.field
+            if (fk := column.foreign) is not None:
+                related = fk.get_cached_value(obj) if fk.is_cached(obj) else None
+                if related is not None and related.pk is None:
+                    late.append((len(params), obj, fk))
+                    params.append(None)
+                    continue
+                if related is not None and getattr(obj, column.attname) is None:
+                    # Saved after this row was built: it lends its key now, as save() does.
+                    setattr(obj, fk.name, related)
+            value = getattr(obj, column.attname) if column.read else f.pre_save(obj, True)
             # NULL is NULL for every field type (JSONField included); half a row's
-            # columns are, and most others are text or numbers stored as they are:
-            # adapting them is not free (a create has some seventy values).
-            if value is None or type(value) is plain_type:
-                params.append(value)
+            # columns are, and most others are text, numbers, times and JSON whose
+            # adaptation is known (adapting through the field is not free: a create
+            # has some seventy values).
+            if value is None:
+                params.append(None)
+            elif type(value) in column.kinds:
+                if column.convert is None:
+                    params.append(value)
+                else:
+                    try:
+                        params.append(column.convert(value))
+                    except _Naive:
+                        params.append(f.get_db_prep_save(value, connection))
             else:
                 params.append(f.get_db_prep_save(value, connection))
 
@@ -240,7 +361,7 @@ def insert_rows(objs: Sequence[Model]) -> None:
             setattr(obj, f.name, related)
             params[i] = f.get_db_prep_save(getattr(obj, f.attname), connection)
         if fill := getattr(_deferred, "fill", None):
-            _fill_in(fill, batch, fields, params, connection)
+            _fill_in(fill, batch, [c.field for c in columns], params, connection)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             keys = cursor.fetchall() if auto else [(obj.pk,) for obj in batch]

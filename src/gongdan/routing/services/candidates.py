@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.utils import timezone
 
@@ -37,6 +37,16 @@ class Candidate:
         return out
 
 
+class Engineer(NamedTuple):
+    """What the rules compare, read off an engineer once per roster load."""
+
+    user: User
+    pk: int
+    username: str
+    region: str | None
+    team: str | None
+
+
 @dataclass(frozen=True)
 class Roster:
     """Who can be routed to: every active engineer with team and region, their skill
@@ -45,6 +55,7 @@ class Roster:
     engineers: list[User]
     skills: dict[int, list[UserSkill]]
     shifts: dict[int, Any]
+    entries: list[Engineer]
 
 
 def _load_roster() -> Roster:
@@ -64,7 +75,17 @@ def _load_roster() -> Roster:
         .select_related("calendar")
         .prefetch_related("calendar__exceptions")
     }
-    return Roster(engineers=engineers, skills=skills, shifts=shifts)
+    entries = [
+        Engineer(
+            user=user,
+            pk=user.pk,
+            username=user.username,
+            region=user.region.code if user.region is not None else None,
+            team=user.team.code if user.team is not None else None,
+        )
+        for user in engineers
+    ]
+    return Roster(engineers=engineers, skills=skills, shifts=shifts, entries=entries)
 
 
 def _roster_models() -> tuple[type[Any], ...]:
@@ -106,26 +127,29 @@ def candidates_for(
         region_code = order.region.code if order.region_id and order.region else None
     elif action.region:
         region_code = action.region
+    wanted = set(action.skills)
     out: list[Candidate] = []
-    for user in roster.engineers:
-        candidate = Candidate(user=user)
-        missing = set(action.skills) - held.get(user.pk, set())
-        if user.pk in exclude_ids:
+    eligible: list[Candidate] = []
+    for engineer in roster.entries:
+        candidate = Candidate(user=engineer.user)
+        missing = wanted - held.get(engineer.pk, set()) if wanted else None
+        if engineer.pk in exclude_ids:
             candidate.excluded = Excluded.DECLINED_OR_TIMED_OUT
-        elif action.strategy == Strategy.NAMED and user.username != action.person:
+        elif action.strategy == Strategy.NAMED and engineer.username != action.person:
             candidate.excluded = Excluded.NOT_NAMED
         elif missing:
             candidate.excluded = f"{Excluded.MISSING_OR_EXPIRED.value}:" + ",".join(sorted(missing))
-        elif action.region and (user.region is None or user.region.code != region_code):
+        elif action.region and engineer.region != region_code:
             candidate.excluded = Excluded.OTHER_REGION
-        elif action.team and (user.team is None or user.team.code != action.team):
+        elif action.team and engineer.team != action.team:
             candidate.excluded = Excluded.OTHER_TEAM
-        elif action.on_shift and not _on_shift(roster, user, now):
+        elif action.on_shift and not _on_shift(roster, engineer.user, now):
             candidate.excluded = Excluded.OFF_SHIFT
+        else:
+            eligible.append(candidate)
         out.append(candidate)
-    eligible = [c for c in out if not c.excluded]
     users = [c.user for c in eligible]
-    loads = _loads(users)
+    loads = _loads([c.user.pk for c in eligible])
     for c in eligible:
         c.load = loads.get(c.user.pk, 0)
     # Distance decides for the nearest strategy, and breaks a tie in load otherwise;
