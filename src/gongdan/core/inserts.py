@@ -320,7 +320,7 @@ def insert_rows(objs: Sequence[Model]) -> None:
     auto = _auto_key(model)
     params: list[Any] = []
     # Foreign keys to an object not saved yet (the new order): filled in when written.
-    late: list[tuple[int, Model, ForeignKey[Any, Any]]] = []
+    late: list[tuple[int, Model, ForeignKey[Any, Any], bool]] = []
     for obj in batch:
         if type(obj) is not model or not obj._state.adding or (auto and obj.pk is not None):
             raise ValueError("insert_rows takes new instances of one model")
@@ -329,7 +329,7 @@ def insert_rows(objs: Sequence[Model]) -> None:
             if (fk := column.foreign) is not None:
                 related = fk.get_cached_value(obj) if fk.is_cached(obj) else None
                 if related is not None and related.pk is None:
-                    late.append((len(params), obj, fk))
+                    late.append((len(params), obj, fk, column.kinds == (int,)))
                     params.append(None)
                     continue
                 if related is not None and getattr(obj, column.attname) is None:
@@ -354,12 +354,16 @@ def insert_rows(objs: Sequence[Model]) -> None:
                 params.append(f.get_db_prep_save(value, connection))
 
     def write() -> None:
-        for i, obj, f in late:
+        for i, obj, f, plain_key in late:
             related = f.get_cached_value(obj)
             if related is None or related.pk is None:
                 raise ValueError(f"{f.name} of a {model.__name__} row was never saved")
-            setattr(obj, f.name, related)
-            params[i] = f.get_db_prep_save(getattr(obj, f.attname), connection)
+            if plain_key and f.target_field.primary_key and type(related.pk) is int:
+                # What assigning the (already cached) object does: its key beside it.
+                obj.__dict__[f.attname] = params[i] = related.pk
+            else:
+                setattr(obj, f.name, related)
+                params[i] = f.get_db_prep_save(getattr(obj, f.attname), connection)
         if fill := getattr(_deferred, "fill", None):
             _fill_in(fill, batch, [c.field for c in columns], params, connection)
         with connection.cursor() as cursor:

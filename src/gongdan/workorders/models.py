@@ -21,6 +21,7 @@ class Priority(models.TextChoices):
 
 # Lower sorts first: red orders head every list and board column.
 PRIORITY_RANK = {Priority.RED: 0, Priority.YELLOW: 1, Priority.BLUE: 2}
+PRIORITIES = frozenset(Priority.values)
 
 
 def priority_word(priority: str) -> str:

@@ -21,7 +21,7 @@ from gongdan.core.models import User
 from ..definitions import type_definition
 from ..fields import FieldValueError, is_empty
 from ..models import (
-    Priority,
+    PRIORITIES,
     WorkOrder,
     WorkOrderEvent,
     WorkOrderType,
@@ -153,7 +153,7 @@ def clean_core(
         errors["title"] = _("标题：此项为必填。")
     elif len(title.strip()) > 200:
         errors["title"] = _("标题：不能超过 200 个字符。")
-    if priority not in Priority.values:
+    if not isinstance(priority, str) or priority not in PRIORITIES:
         errors["priority"] = _("优先级：应为 red、yellow 或 blue。")
     if not isinstance(description, str):
         errors["description"] = _("描述：应为文本。")
