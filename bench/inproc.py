@@ -37,20 +37,13 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
 
 from bench import data, scenarios  # noqa: E402
+from bench.count import CREATE_BODY  # noqa: E402
 from gongdan.core.models import User  # noqa: E402
 from gongdan.core.services import api_token_create  # noqa: E402
 
 BOARD_PATHS = ["/board/", "/office/board/", "/orders/board/", "/dispatch/"]
 DASHBOARD_PATHS = ["/reports/", "/reports/dashboard/", "/dashboard/"]
 MOBILE_PATHS = ["/m/"]
-CREATE_BODY = {
-    "type": "equipment_repair",
-    "title": "注塑机 海天 MA1600 漏油",
-    "description": "一车间 A 线，液压站下方有油迹。",
-    "priority": "red",
-    "asset": "IMM-0001",
-    "data": {"symptom": "oil_leak", "machine_stopped": True},
-}
 
 
 def percentile(samples: list[float], q: float) -> float:

@@ -1,6 +1,7 @@
 """`make bench`: set up, measure, print one table.
 
     .venv/bin/python bench/run.py [--db sqlite|postgres|both] [--million] [--quick]
+    .venv/bin/python bench/run.py --instructions [--db …]   in-process create, counted
 
 Everything it makes lives under bench/.work/ (git-ignored): the django-helpdesk
 venv, a py-spy venv, the SQLite files, logs and results. PostgreSQL is the local
@@ -23,6 +24,7 @@ import collections
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -45,6 +47,8 @@ TOOLS_VENV = WORK / "venv-tools"
 PY_SPY = "py-spy==0.4.3"
 # Every server is sized as `gongdan serve` sizes gongdan (gongdan/core/server.py).
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+from bench.count import CREATE_BODY  # noqa: E402
 from gongdan.core.server import WEB_THREADS as THREADS  # noqa: E402
 from gongdan.core.server import default_web_workers, gunicorn_options  # noqa: E402
 
@@ -65,18 +69,23 @@ def sh(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
 # --- setup -------------------------------------------------------------------------
 
 
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
+def ensure_tool(name: str) -> str:
+    """A command from Debian's package of the same name, installed when missing."""
+    found = shutil.which(name)
     if found:
         return found
     if os.geteuid() != 0:
-        sys.exit("wrk is missing: apt-get install -y wrk (needs root)")
-    log("installing wrk from Debian's packages …")
+        sys.exit(f"{name} is missing: apt-get install -y {name} (needs root)")
+    log(f"installing {name} from Debian's packages …")
     quiet = {"stdout": subprocess.DEVNULL}
-    if sh(["apt-get", "install", "-y", "wrk"], check=False, **quiet).returncode != 0:
+    if sh(["apt-get", "install", "-y", name], check=False, **quiet).returncode != 0:
         sh(["apt-get", "update"], **quiet)
-        sh(["apt-get", "install", "-y", "wrk"], **quiet)
-    return shutil.which("wrk") or sys.exit("wrk could not be installed")
+        sh(["apt-get", "install", "-y", name], **quiet)
+    return shutil.which(name) or sys.exit(f"{name} could not be installed")
+
+
+def ensure_wrk() -> str:
+    return ensure_tool("wrk")
 
 
 def _locked(names: tuple[str, ...]) -> list[str]:
@@ -231,14 +240,7 @@ def start_servers(engine: Engine) -> list[Server]:
     genv = project_env(engine, "gongdan")
     sh([str(VENV / "gongdan"), "migrate", "--noinput", "-v", "0"], env=genv)
     seeded = inproc("seed", env=genv)
-    body = {
-        "type": "equipment_repair",
-        "title": "注塑机 海天 MA1600 漏油",
-        "description": "一车间 A 线，液压站下方有油迹，压力表读数偏低。",
-        "priority": "red",
-        "asset": "IMM-0001",
-        "data": {"symptom": "oil_leak", "machine_stopped": True},
-    }
+    body = CREATE_BODY
     gongdan = Server(
         "gongdan",
         f"http://127.0.0.1:{PORTS['gongdan']}/api/v1/work-orders",
@@ -583,6 +585,43 @@ def report(engine: Engine, create: dict[str, Any] | None, lists: dict[str, Any] 
     return "\n".join(out)
 
 
+# The two runs of `--instructions`: their difference is this many creates.
+INSTRUCTION_COUNTS = (10, 110)
+
+
+def count_instructions(engine: Engine, project: str) -> float:
+    """Instructions per in-process create (``bench.count``) of gongdan or the limit,
+    counted by callgrind: the same code, data and inputs give the same count whatever
+    else the machine is doing, where rates on a shared machine move by ±10 % and more
+    between runs. Two runs with different numbers of creates; their difference,
+    divided by the difference in creates, leaves out start-up and warm-up. What it
+    does not see: time spent waiting (the disk, the database server, the write lock)
+    and the memory system's share."""
+    valgrind = ensure_tool("valgrind")
+    env = {**project_env(engine, project), "PYTHONHASHSEED": "0"}
+    if project == "gongdan":
+        sh([str(VENV / "gongdan"), "migrate", "--noinput", "-v", "0"], env=env)
+        # The plant exists before either counted run, so that both only look it up.
+        inproc("seed", env=env)
+    else:
+        sh([str(VENV / "django-admin"), "migrate", "--noinput", "-v", "0",
+            "--settings", "limit_site.settings"], env=env)  # fmt: skip
+    counted: dict[int, int] = {}
+    for count in INSTRUCTION_COUNTS:
+        log(f"  {project}: callgrind, {count} creates …")
+        done = sh(
+            [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+             str(VENV / "python"), "-m", "bench.count", project, "--count", str(count)],
+            env=env, capture_output=True, cwd=ROOT,
+        )  # fmt: skip
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if found is None:
+            sys.exit("callgrind printed no count:\n" + done.stderr[-2000:])
+        counted[count] = int(found.group(1))
+    low, high = INSTRUCTION_COUNTS
+    return (counted[high] - counted[low]) / (high - low)
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -609,6 +648,8 @@ def main() -> None:
     parser.add_argument("--skip-create", action="store_true")
     parser.add_argument("--skip-list", action="store_true")
     parser.add_argument("--no-profile", dest="profile", action="store_false")
+    parser.add_argument("--instructions", action="store_true",
+                        help="only count an in-process create's instructions")  # fmt: skip
     args = parser.parse_args()
     # A TERM (Ctrl-C too) unwinds through the finally blocks that stop the servers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -629,6 +670,18 @@ def main() -> None:
         "password": os.environ.get("BENCH_PG_PASSWORD", ""),
     }
     engines = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    if args.instructions:
+        lines = []
+        for name in engines:
+            engine = Engine(name, WORK / f"{name}-instructions", pg)
+            log(f"== {name}")
+            engine.reset(["gongdan", "limit"])
+            ours, limit = count_instructions(engine, "gongdan"), count_instructions(engine, "limit")
+            lines.append(f"{name}: gongdan {ours / 1e6:.2f} M instructions per API create, "
+                         f"the limit {limit / 1e6:.2f} M per request; limit/gongdan "
+                         f"{limit / ours:.2f}× (in-process, callgrind)")  # fmt: skip
+        print("\n" + "\n".join(lines))
+        return
     sections = [f"Machine: {machine()}. {time.strftime('%Y-%m-%d')}.", ""]
     for name in engines:
         engine = Engine(name, WORK / name, pg)

@@ -89,3 +89,20 @@ def test_ratios_are_taken_within_each_round() -> None:
     assert round_ratios(ours, peer) == "3.00× (2.90–3.00)"
     assert round_ratios({"rounds": [10.0]}, {"rounds": [4.0]}) == "2.50×"
     assert round_ratios({"rounds": [10.0]}, {"rounds": [0.0]}) == "—"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_counted_creates_are_real_api_creates_and_leave_the_caches_as_they_were() -> None:
+    """What ``--instructions`` counts: the API's full create, once per count, through
+    the WSGI handler; the caches it holds for the run expire as before afterwards."""
+    from bench import count
+    from gongdan.core import cache
+
+    before = [held._ttl for held in cache._all]  # type: ignore[attr-defined]
+    assert count.gongdan_creates(3) == count.WARM_CREATES + 3
+    orders = WorkOrder.objects.filter(title=count.CREATE_BODY["title"])
+    assert orders.count() == count.WARM_CREATES + 3
+    # Routed like any red order of the plant: assigned, with the routing record.
+    assert not orders.filter(assignee=None).exists()
+    assert WorkOrderEvent.objects.filter(order__in=orders, kind="routing").count() == orders.count()
+    assert [held._ttl for held in cache._all] == before  # type: ignore[attr-defined]
