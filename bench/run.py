@@ -660,7 +660,7 @@ def main() -> None:
     args.concurrency = [int(c) for c in str(args.concurrency).split(",")]
     started = time.monotonic()
     WORK.mkdir(exist_ok=True)
-    if not args.skip_create:
+    if not (args.skip_create or args.instructions):
         ensure_wrk()
         ensure_venv(HELPDESK_VENV, helpdesk_requirements())
     pg = {
