@@ -162,6 +162,21 @@ def test_accepted_order_is_left_alone_by_the_ticker(plant, api, electrical_rule)
     assert due.accept_timeouts_due() == 0
 
 
+def test_an_order_without_a_region_fits_nobody_under_a_same_region_rule(plant, api, fallback_rule):
+    """ "The order's region" of an order that has none is no region at all: an engineer
+    without a region is not taken for a match; the dispatchers are told instead."""
+    from gongdan.core.models import Role
+
+    plant.user("zhao", Role.ENGINEER, "赵工")  # no region
+    body = {k: v for k, v in RED_ELECTRICAL.items() if k != "asset"}
+    created = api(plant.other_requester).post("work-orders", {**body, "priority": "yellow"})
+    assert created.status_code == 201, created.content
+    assert created.json()["assignee"] is None and created.json()["region"] is None
+    decision = routing_event(created.json()["number"])
+    assert decision["candidates"] == [] and decision["winner"] is None
+    assert {"zhao", "wang", "li", "zhang"} <= set(decision["excluded"]["other_region"])
+
+
 def test_without_rules_orders_wait_for_the_dispatcher(plant, api):
     body = api(plant.requester).post("work-orders", RED_ELECTRICAL).json()
     assert body["assignee"] is None

@@ -139,7 +139,7 @@ def candidates_for(
             candidate.excluded = Excluded.NOT_NAMED
         elif missing:
             candidate.excluded = f"{Excluded.MISSING_OR_EXPIRED.value}:" + ",".join(sorted(missing))
-        elif action.region and engineer.region != region_code:
+        elif action.region and (engineer.region is None or engineer.region != region_code):
             candidate.excluded = Excluded.OTHER_REGION
         elif action.team and engineer.team != action.team:
             candidate.excluded = Excluded.OTHER_TEAM
