@@ -31,11 +31,11 @@ CREATE_BODY = {
     "data": {"symptom": "oil_leak", "machine_stopped": True},
 }
 WARM_CREATES = 20
+_BODY = json.dumps(CREATE_BODY).encode()
 
 
 def post(app: Callable[..., Any], path: str, headers: dict[str, str]) -> None:
     """One POST of CREATE_BODY; anything but 201 stops the run."""
-    body = json.dumps(CREATE_BODY).encode()
     environ = {
         "REQUEST_METHOD": "POST",
         "PATH_INFO": path,
@@ -43,8 +43,8 @@ def post(app: Callable[..., Any], path: str, headers: dict[str, str]) -> None:
         "SERVER_PORT": "8000",
         "HTTP_HOST": "127.0.0.1:8000",
         "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(_BODY)),
+        "wsgi.input": io.BytesIO(_BODY),
         "wsgi.url_scheme": "http",
         "wsgi.errors": sys.stderr,
         **headers,

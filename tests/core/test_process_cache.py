@@ -54,10 +54,10 @@ def test_the_roster_follows_an_engineer_moved_to_another_region(plant, api, cloc
     from gongdan.routing.services import _roster
 
     north = Region.objects.create(code="north", name="华北")
-    assert {u.username: u.region.code for u in _roster.get().engineers}["wang"] == "east"
+    assert {e.username: e.region for e in _roster.get().engineers}["wang"] == "east"
     plant.wang.region = north
     plant.wang.save()
-    assert {u.username: u.region.code for u in _roster.get().engineers}["wang"] == "north"
+    assert {e.username: e.region for e in _roster.get().engineers}["wang"] == "north"
 
 
 def test_a_machine_renamed_here_is_named_afresh_by_the_next_order(plant, clock):

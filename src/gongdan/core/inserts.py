@@ -128,8 +128,9 @@ def _adapted_as(
         and kind.get_prep_value is DateTimeField.get_prep_value
         and kind.to_python is DateTimeField.to_python
         and settings.USE_TZ
+        and (as_stored := _aware_datetime(connection)) is not None
     ):
-        return (datetime.datetime,), _aware_datetime(connection)
+        return (datetime.datetime,), as_stored
     if kind.get_prep_value is not IntegerField.get_prep_value:
         return (), None
     if kind.get_db_prep_value is IntegerField.get_db_prep_value:
@@ -145,21 +146,22 @@ class _Naive(Exception):
     """A naive datetime: left to the field, which warns and makes it aware."""
 
 
-def _aware_datetime(connection: Any) -> Callable[[Any], Any]:
-    """An aware datetime as the engine's ``adapt_datetimefield_value`` gives it: as it
-    is where the driver takes it (PostgreSQL), else the wall time in the connection's
-    zone as text (SQLite)."""
+def _aware_datetime(connection: Any) -> Callable[[Any], Any] | None:
+    """An aware datetime as the engine's stock ``adapt_datetimefield_value`` gives
+    it: as it is where the driver takes it (PostgreSQL), the wall time in the
+    connection's zone as text (SQLite); None for any other engine or operations."""
     adapt = type(connection.ops).adapt_datetimefield_value
     if connection.vendor == "postgresql":
         from django.db.backends.postgresql.operations import DatabaseOperations
 
-        return _as_is_if_aware if adapt is DatabaseOperations.adapt_datetimefield_value else _never
+        stock = adapt is DatabaseOperations.adapt_datetimefield_value
+        return _as_is_if_aware if stock else None
     if connection.vendor != "sqlite":
-        return _never
+        return None
     from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOperations
 
     if adapt is not SQLiteOperations.adapt_datetimefield_value:
-        return _never
+        return None
     zone = connection.timezone
 
     def as_text(value: datetime.datetime) -> str:
@@ -174,10 +176,6 @@ def _as_is_if_aware(value: datetime.datetime) -> datetime.datetime:
     if value.utcoffset() is None:
         raise _Naive
     return value
-
-
-def _never(value: Any) -> Any:
-    raise _Naive
 
 
 def _statement(model: type[Model], alias: str, rows: int) -> Statement:

@@ -52,10 +52,9 @@ class Roster:
     """Who can be routed to: every active engineer with team and region, their skill
     certificates and shift calendars. Shared read-only by the process's threads."""
 
-    engineers: list[User]
+    engineers: list[Engineer]
     skills: dict[int, list[UserSkill]]
     shifts: dict[int, Any]
-    entries: list[Engineer]
 
 
 def _load_roster() -> Roster:
@@ -75,7 +74,7 @@ def _load_roster() -> Roster:
         .select_related("calendar")
         .prefetch_related("calendar__exceptions")
     }
-    entries = [
+    roster = [
         Engineer(
             user=user,
             pk=user.pk,
@@ -85,7 +84,7 @@ def _load_roster() -> Roster:
         )
         for user in engineers
     ]
-    return Roster(engineers=engineers, skills=skills, shifts=shifts, entries=entries)
+    return Roster(engineers=roster, skills=skills, shifts=shifts)
 
 
 def _roster_models() -> tuple[type[Any], ...]:
@@ -130,7 +129,7 @@ def candidates_for(
     wanted = set(action.skills)
     out: list[Candidate] = []
     eligible: list[Candidate] = []
-    for engineer in roster.entries:
+    for engineer in roster.engineers:
         candidate = Candidate(user=engineer.user)
         missing = wanted - held.get(engineer.pk, set()) if wanted else None
         if engineer.pk in exclude_ids:
