@@ -256,3 +256,35 @@ def test_comments(plant, api, new_order):
     )
     comments = client.get(f"work-orders/{order.number}/comments").json()
     assert [c["body"] for c in comments] == ["电话确认：下午到"]
+
+
+def test_a_created_order_reads_exactly_as_its_schema_renders_it(plant, api):
+    """The create answers without validating its data against WorkOrderOut again; the
+    answer must be byte for byte what ninja's validated rendering gives, with every
+    field filled: an assignee, team and region from routing, deadlines from SLA, the
+    machine, the requester and the clerk who entered it."""
+    from django.test import RequestFactory
+
+    from gongdan.api import api as ninja_api
+    from gongdan.routing.models import RoutingRule
+    from gongdan.sla.models import SlaPolicy
+    from gongdan.workorders.api import WorkOrderOut, order_out
+
+    SlaPolicy.objects.create(
+        name="红色", priority="red", clock="24x7", response_minutes=15, resolution_minutes=240
+    )
+    RoutingRule.objects.create(
+        name="都给王工", position=1, condition={}, action={"strategy": "named", "person": "wang"}
+    )
+    response = api(plant.clerk).post(
+        "work-orders", {**ORDER, "requester": "requester", "on_behalf_of": "requester"}
+    )
+    assert response.status_code == 201, response.content
+    order = WorkOrder.objects.get(number=response.json()["number"])
+    body = response.json()
+    assert body["assignee"]["username"] == "wang" and body["entered_by"]["username"] == "clerk"
+    assert body["asset"] == "IMM-001" and body["response_due_at"] and body["team"]
+    validated = WorkOrderOut.model_validate(order_out(order)).model_dump()
+    rendered = ninja_api.create_response(RequestFactory().get("/"), validated, status=201)
+    assert response.content == rendered.content
+    assert response["Content-Type"] == rendered["Content-Type"]

@@ -52,6 +52,14 @@ def error_response(
     )
 
 
+def shaped_response(request: HttpRequest, data: dict[str, Any], *, status: int) -> HttpResponse:
+    """``data`` rendered as ninja renders a response schema, without validating it
+    against the schema first: for a handler whose data is built field for field in
+    the schema's shape (``order_out`` for ``WorkOrderOut``; a test holds them equal),
+    on a path where that validation was a twentieth of the request."""
+    return api.create_response(request, data, status=status)
+
+
 def _field_name(loc: list[Any] | tuple[Any, ...]) -> str:
     # ninja reports ("body", "payload", "title"); the client knows the field as "title".
     parts = [str(p) for p in loc]

@@ -444,7 +444,9 @@ def order_create(request: HttpRequest, payload: WorkOrderIn) -> Any:
         on_behalf_of=_user_by_username(payload.on_behalf_of, "on_behalf_of"),
         idempotency_key=request.headers.get("Idempotency-Key") or None,
     )
-    return Status(201 if created else 200, order_out(order))
+    from gongdan.api import shaped_response  # the API package imports this module
+
+    return shaped_response(request, order_out(order), status=201 if created else 200)
 
 
 @router.get("", response={200: WorkOrderPage, **ERRORS}, summary="List and filter orders")
