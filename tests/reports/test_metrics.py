@@ -231,3 +231,35 @@ def test_metric_query_count_does_not_grow_with_the_number_of_orders(
     add(10)
     assert count() == few
     assert few <= 10
+
+
+def test_a_fix_counts_as_repeated_up_to_exactly_seven_days_on_for_the_same_fault(
+    plant, quiet_signals: None
+) -> None:  # type: ignore[no-untyped-def]
+    """X's fault comes back on its machine exactly seven days after it was resolved: not
+    a first-time fix. Z's comes back seven days and a minute later, and another fault
+    on Z's machine inside its window is a different fault: Z stays a first-time fix."""
+
+    def fixed(title: str, asset, fault: str, resolved: datetime.datetime) -> None:  # type: ignore[no-untyped-def]
+        order = create(plant, at(6, 9), title=title, asset=asset)
+        step(order, plant.zhang, "accept", at(6, 9, 30))
+        step(order, plant.zhang, "arrive", at(6, 10))
+        step(order, plant.zhang, "resolve", resolved, data={"fault_category": fault, **FIX})
+
+    def later(title: str, asset, fault: str, when: datetime.datetime) -> None:  # type: ignore[no-untyped-def]
+        create(
+            plant,
+            when,
+            title=title,
+            asset=asset,
+            data={"symptom": "alarm", "fault_category": fault},
+        )
+
+    fixed("X 模具", plant.press, "mould", at(7, 10))
+    later("Y 模具又坏", plant.press, "mould", at(14, 10))
+    fixed("Z 液压", plant.south_press, "hydraulic", at(7, 11))
+    later("R 电气", plant.south_press, "electrical", at(8, 9))
+    later("W 液压又漏", plant.south_press, "hydraulic", at(14, 11, 1))
+    r = report_build(user=None, period=WEEK, now=NOW)
+    assert titles(r, "ftf") == ["Z"]
+    assert titles(r, "not_ftf") == ["X"]

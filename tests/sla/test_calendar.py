@@ -14,6 +14,7 @@ from gongdan.sla.calendar import (
     add_business_time,
     business_time_between,
     is_working_at,
+    meter,
     next_working_start,
 )
 
@@ -96,3 +97,38 @@ def test_default_calendar_row_is_used_when_none_is_given():
     )
     # Saturday mornings count on this plant's calendar.
     assert add_business_time(at(2025, 6, 13, 11, 0), 2 * H) == at(2025, 6, 14, 9, 0)
+
+
+def test_a_meter_measures_as_business_time_between_does_on_every_kind_of_day():
+    """The report's meter remembers each day's hours; over National Day, a 调休
+    Saturday, a shutdown, a night shift, overlapping shifts and pairs given backwards,
+    on calendars and moments picked at random, it gives what the plain function gives."""
+    import random
+
+    calendars = [
+        DAY_SHIFT,
+        DEFAULT_SPEC,
+        CalendarSpec(
+            periods=(
+                Period(frozenset(range(7)), datetime.time(22), datetime.time(6)),
+                Period(frozenset(range(5)), datetime.time(5), datetime.time(9)),
+            ),
+            exceptions={datetime.date(2025, 10, 15): ((datetime.time(10), datetime.time(12)),)},
+            time_zone="Asia/Shanghai",
+        ),
+        CalendarSpec(periods=DAY_SHIFT.periods, exceptions={datetime.date(2025, 10, 13): ()}),
+    ]
+    rng = random.Random(41)
+    start = at(2025, 9, 25, 0, 0)
+    for spec in calendars:
+        measure = meter(spec)
+        for _ in range(300):
+            a = start + datetime.timedelta(minutes=rng.randrange(30 * 24 * 60))
+            b = a + datetime.timedelta(minutes=rng.randrange(-5 * 24 * 60, 12 * 24 * 60))
+            assert measure(a, b) == business_time_between(a, b, spec), (spec, a, b)
+        # Moments met newest first, over four months: laid out again further back.
+        measure = meter(spec)
+        for days_back in range(0, 120, 3):
+            a = at(2025, 12, 31, 15, 7) - datetime.timedelta(days=days_back, hours=days_back)
+            b = a + datetime.timedelta(hours=rng.randrange(1, 200))
+            assert measure(a, b) == business_time_between(a, b, spec), (spec, a, b)

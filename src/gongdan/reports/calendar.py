@@ -28,6 +28,11 @@ def _site_business_time() -> BusinessFn | None:
         from gongdan.sla import calendar as sla_calendar  # type: ignore[attr-defined]
     except ImportError:
         return None
+    meter: Any = getattr(sla_calendar, "meter", None)
+    if meter is not None:
+        # The default calendar resolved once (per call it would cost a query per
+        # order), its working intervals laid out once per report.
+        return meter(None)  # type: ignore[no-any-return]
     between: Any = getattr(sla_calendar, "business_time_between", None)
     if between is None:
         return None

@@ -172,13 +172,12 @@ def compute_metrics(
 ) -> Metrics:
     """All metrics for ``period``; the order ids behind each figure go into ``sets``."""
     m = Metrics(period=period)
-    orders = list(facts.orders.values())
 
     def put(key: str, ids: Iterable[int]) -> list[int]:
         sets[prefix + key] = ids_list = sorted(ids)
         return ids_list
 
-    created = [f for f in orders if f.created_at in period]
+    created = facts.created_between(period.start, period.end)
     m.created = len(put("created", (f.id for f in created)))
     live = [f for f in created if f.category != StateCategory.CANCELLED or f.first_response_at]
     responded = [(f, f.first_response_at) for f in created if f.first_response_at]
@@ -191,7 +190,8 @@ def compute_metrics(
     m.arrival_clock = Stat.of([(t - f.created_at).total_seconds() for f, t in arrived])
     m.arrival_business = Stat.of([facts.business(f.created_at, t) for f, t in arrived])
 
-    pairs = [(f, f.resolved_at) for f in orders if f.resolved_at and f.resolved_at in period]
+    in_period = facts.resolved_between(period.start, period.end)
+    pairs = [(f, f.resolved_at) for f in in_period if f.resolved_at is not None]
     resolved = [f for f, _t in pairs]
     put("resolved", (f.id for f in resolved))
     m.resolution_clock = Stat.of([(t - f.created_at).total_seconds() for f, t in pairs])
@@ -211,8 +211,8 @@ def compute_metrics(
 
     closed = [
         f
-        for f in orders
-        if f.closed_at is not None and f.closed_at in period and f.category == StateCategory.CLOSED
+        for f in facts.closed_between(period.start, period.end)
+        if f.category == StateCategory.CLOSED
     ]
     m.closed = len(put("closed", (f.id for f in closed)))
     m.engineers = len(facts.engineers_in_scope)
@@ -230,7 +230,8 @@ def compute_metrics(
         m.nps = 100.0 * (len(promoters) - len(detractors)) / len(recommenders)
 
     cutoff = _cutoff(period, now)
-    backlog = [f for f in orders if f.created_at < cutoff and f.category_at(cutoff) in OPEN]
+    earlier = facts.created_between(None, cutoff)
+    backlog = [f for f in earlier if f.category_at(cutoff) in OPEN]
     m.backlog = len(put("backlog", (f.id for f in backlog)))
     m.backlog_age = Stat.of([(cutoff - f.created_at).total_seconds() for f in backlog])
     overdue = [f for f in backlog if f.resolution_due_at and f.resolution_due_at < cutoff]
@@ -412,11 +413,12 @@ class BreakdownRow:
     late: int = 0
 
 
-DIMENSIONS: dict[str, Callable[[OrderFacts], tuple[str, str]]] = {
-    "type": lambda f: (str(f.type_id), f.type_name),
-    "team": lambda f: (str(f.team_id or 0), f.team_name or _("未分组")),
-    "asset": lambda f: (str(f.asset_id or 0), f.asset_label or _("无设备")),
-    "customer": lambda f: (f.customer or "-", f.customer or _("无客户")),
+# Each dimension: an order's group key, and the group's label (asked once per group).
+DIMENSIONS: dict[str, tuple[Callable[[OrderFacts], str], Callable[[OrderFacts], str]]] = {
+    "type": (lambda f: str(f.type_id), lambda f: f.type_name),
+    "team": (lambda f: str(f.team_id or 0), lambda f: f.team_name or _("未分组")),
+    "asset": (lambda f: str(f.asset_id or 0), lambda f: f.asset_label or _("无设备")),
+    "customer": (lambda f: f.customer or "-", lambda f: f.customer or _("无客户")),
 }
 
 
@@ -428,14 +430,16 @@ def breakdown(
     facts: FactSet, dimension: str, sets: dict[str, list[int]], limit: int = 15
 ) -> list[BreakdownRow]:
     """The period's figures cut by one dimension, using the figures' own order sets."""
-    keyer = DIMENSIONS[dimension]
+    keyer, labeller = DIMENSIONS[dimension]
     groups: dict[str, BreakdownRow] = {}
     members: dict[tuple[str, str], list[int]] = {}
     wanted = ("created", "resolved", "sla_measured", "sla_met", "backlog", "late")
     for metric in wanted:
         for oid in sets.get(metric, []):
-            key, label = keyer(facts.orders[oid])
-            groups.setdefault(key, BreakdownRow(key=key, label=label))
+            f = facts.orders[oid]
+            key = keyer(f)
+            if key not in groups:
+                groups[key] = BreakdownRow(key=key, label=labeller(f))
             members.setdefault((key, metric), []).append(oid)
     for key, r in groups.items():
         for metric in wanted:
