@@ -3,6 +3,7 @@
     python -m bench.inproc seed                 people + token, prints JSON
     python -m bench.inproc create-queries       the SQL of one API create
     python -m bench.inproc make-messages        the ticker making what the creates asked for
+    python -m bench.inproc sql-floor            one create's SQL alone, replayed (SQLite)
     python -m bench.inproc list --sizes 10000,100000 --out FILE
 
 Lists, the board and the dashboard are timed through Django's test client — the
@@ -19,6 +20,8 @@ import gzip
 import json
 import os
 import re
+import sqlite3
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -142,6 +145,91 @@ def cmd_create_queries(args: argparse.Namespace) -> dict[str, Any]:
     return {"queries": [q["sql"] for q in captured.captured_queries]}
 
 
+def cmd_sql_floor(args: argparse.Namespace) -> dict[str, Any]:
+    """What a create's SQL costs without any Python of gongdan's or Django's around it:
+    the statements of one API create, captured with their parameters, replayed
+    ``--count`` times through Python's own sqlite3 module on the bench database with
+    gongdan's PRAGMAs (each replay with its own number, its rows pointing at its own
+    order), timed statement by statement; and the WAL pages one create writes."""
+    if connection.vendor != "sqlite":
+        return {"skipped": "SQLite only: on PostgreSQL the statements' time is the server's"}
+    return sql_floor(api_client("bench-dispatcher"), args.count)
+
+
+def sql_floor(client: Client, count: int) -> dict[str, Any]:
+    """``cmd_sql_floor`` with a client that can create (the tests give their own)."""
+
+    def create() -> None:
+        response = client.post("/api/v1/work-orders", CREATE_BODY, content_type="application/json")
+        assert response.status_code == 201, response.content
+
+    create()  # warm: caches, the token's last use
+    captured: list[tuple[str, list[Any]]] = []
+
+    def keep(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        captured.append((sql, list(params or ())))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        create()
+    order_table = connection.ops.quote_name("workorders_workorder")
+    statements = [(sql.replace("%s", "?"), params) for sql, params in captured]
+    statements.append(("COMMIT", []))
+    insert = next(i for i, (sql, _) in enumerate(statements) if f"INTO {order_table} " in sql)
+    order_id = _order_id_of(statements, insert)
+
+    path = settings.DATABASES["default"]["NAME"]
+    db = sqlite3.connect(path, isolation_level=None, timeout=20)
+    for pragma in settings.DATABASES["default"]["OPTIONS"]["init_command"].split(";"):
+        if pragma.strip():
+            db.execute(pragma)
+    page = db.execute("PRAGMA page_size").fetchone()[0]
+    times: dict[str, list[float]] = {sql[:60]: [] for sql, _ in statements}
+    wal_pages = 0
+    for n in range(count):
+        if n == 0:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        new_id = None
+        for i, (sql, params) in enumerate(statements):
+            values = [_plain(v) for v in params]
+            if i == insert:
+                values[0] = f"FLOOR-{os.getpid()}-{n}"  # the number: unique
+            elif new_id is not None:
+                values = [new_id if type(v) is int and v == order_id else v for v in values]
+            started = time.perf_counter()
+            rows = db.execute(sql, values).fetchall()
+            times[sql[:60]].append(time.perf_counter() - started)
+            if i == insert:
+                new_id = rows[0][0]
+        if n == 0:
+            wal_pages = (os.path.getsize(f"{path}-wal") - 32) // (page + 24)
+    db.close()
+    per = {sql: 1000 * statistics.fmean(t) for sql, t in times.items()}
+    commits = times["COMMIT"]
+    return {
+        "statements": len(statements),
+        "ms_per_create": sum(per.values()),
+        "ms_by_statement": dict(sorted(per.items(), key=lambda kv: -kv[1])),
+        "commit_median_ms": 1000 * statistics.median(commits),
+        "wal_pages_per_create": wal_pages,
+        "count": count,
+    }
+
+
+def _order_id_of(statements: list[tuple[str, list[Any]]], insert: int) -> int:
+    """The captured create's order id: the key the rows written after the order's
+    carry first."""
+    for _sql, params in statements[insert + 1 :]:
+        if params and type(params[0]) is int:
+            return params[0]
+    raise SystemExit("no row after the order's points at it")
+
+
+def _plain(value: Any) -> Any:
+    """A value as sqlite3 takes it (choices are text subclasses)."""
+    return value if type(value) in (int, float, str, bytes, type(None)) else str(value)
+
+
 def time_list(scenario: scenarios.Scenario, reps: int) -> dict[str, Any]:
     client = api_client(scenario.user)
     path = scenarios.api_path(scenario)
@@ -258,6 +346,8 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("seed")
     sub.add_parser("create-queries")
+    floor = sub.add_parser("sql-floor")
+    floor.add_argument("--count", type=int, default=2000)
     messages = sub.add_parser("make-messages")
     messages.add_argument("--seconds", type=float, default=20)
     lists = sub.add_parser("list")
@@ -269,6 +359,7 @@ def main() -> None:
     command = {
         "seed": cmd_seed,
         "create-queries": cmd_create_queries,
+        "sql-floor": cmd_sql_floor,
         "make-messages": cmd_make_messages,
         "list": cmd_list,
     }

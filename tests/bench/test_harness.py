@@ -106,3 +106,30 @@ def test_counted_creates_are_real_api_creates_and_leave_the_caches_as_they_were(
     assert not orders.filter(assignee=None).exists()
     assert WorkOrderEvent.objects.filter(order__in=orders, kind="routing").count() == orders.count()
     assert [held._ttl for held in cache._all] == before  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sql_floor_replays_a_real_creates_statements_each_as_its_own_order() -> None:
+    """``sql-floor`` replays the statements an API create ran — the order's INSERT and
+    the rows after it, in one write transaction — each replay a new order with its
+    own rows, and reports what one create writes to the WAL."""
+    from django.db import connection
+
+    from bench import inproc
+
+    data.seed_config()
+    people = data.seed_people()
+    if connection.vendor != "sqlite":
+        assert "skipped" in inproc.cmd_sql_floor(None)  # type: ignore[arg-type]
+        return
+    before = WorkOrder.objects.count()
+    floor = inproc.sql_floor(_client(people.dispatcher.username), 3)
+    assert WorkOrder.objects.count() == before + 2 + 3  # two real creates, three replays
+    replayed = WorkOrder.objects.filter(number__startswith="FLOOR-")
+    assert replayed.count() == 3
+    for order in replayed:
+        # Each replay's event and SLA clock belong to its own order.
+        assert order.events.count() >= 1 and order.sla_clock.order_id == order.pk
+    assert any(sql.startswith("COMMIT") for sql in floor["ms_by_statement"])
+    assert any("INSERT INTO" in sql for sql in floor["ms_by_statement"])
+    assert floor["wal_pages_per_create"] > 3 and floor["ms_per_create"] > 0
