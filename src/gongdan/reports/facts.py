@@ -319,7 +319,8 @@ def load_facts(
         if facts is not None:
             _replay(facts, kind, action, behalf_id or actor_id, at, to_state, data or {},
                     categories, flags, by_username)  # fmt: skip
-    _mark_repeats(orders, scope, since)
+    whole = (user is None or user.sees_all_orders) and not filters.as_query()
+    _mark_repeats(orders, scope, since, until if whole else None)
     in_scope = _engineers_in_scope(engineers, filters)
     return FactSet(
         orders=orders, engineers=engineers, engineers_in_scope=in_scope, business=business_clock()
@@ -392,10 +393,16 @@ _AFTER_EVERY_ID = float("inf")
 
 
 def _mark_repeats(
-    orders: dict[int, OrderFacts], scope: QuerySet[WorkOrder], since: datetime.datetime
+    orders: dict[int, OrderFacts],
+    scope: QuerySet[WorkOrder],
+    since: datetime.datetime,
+    loaded_until: datetime.datetime | None,
 ) -> None:
     """Flag resolved orders followed within 7 days by a new order for the same
-    machine and fault category (the fix did not hold)."""
+    machine and fault category (the fix did not hold). The later orders count
+    whoever may see them; ``loaded_until`` says that ``orders`` already holds every
+    order created from ``since`` up to it (a report over all orders, unfiltered), so
+    only those created after it are read."""
     resolved = [
         f
         for f in orders.values()
@@ -405,9 +412,22 @@ def _mark_repeats(
         return
     # Nothing created before the earliest resolution can repeat any of them.
     earliest = min(f.resolved_at for f in resolved if f.resolved_at is not None)
-    later = (
-        WorkOrder.objects.filter(asset_id__in=scope.values("asset_id"), created_at__gte=since)
-        .filter(created_at__gt=earliest)
+    later: list[tuple[int, int | None, datetime.datetime, str | None]] = []
+    if loaded_until is not None:
+        later = [
+            (f.id, f.asset_id, f.created_at, f.fault_category)
+            for f in orders.values()
+            if f.created_at >= since and f.created_at > earliest
+        ]
+        # The rest, by their creation time alone (the machine is matched below):
+        # asking for the report's machines would run the report's scope again.
+        rows = WorkOrder.objects.filter(created_at__gte=max(since, loaded_until))
+    else:
+        rows = WorkOrder.objects.filter(
+            asset_id__in=scope.values("asset_id"), created_at__gte=since
+        )
+    later.extend(
+        rows.filter(created_at__gt=earliest)
         .annotate(fault=KeyTextTransform("fault_category", "data"))
         .values_list("id", "asset_id", "created_at", "fault")
     )
