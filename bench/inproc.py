@@ -195,9 +195,8 @@ def sql_floor(client: Client, count: int) -> dict[str, Any]:
     page = db.execute("PRAGMA page_size").fetchone()[0]
     times: dict[str, list[float]] = {sql[:60]: [] for sql, _ in statements}
     wal_pages = 0
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # an empty WAL: the first replay's pages
     for n in range(count):
-        if n == 0:
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         new_id = None
         for i, (sql, params) in enumerate(statements):
             values = [_plain(v) for v in params]

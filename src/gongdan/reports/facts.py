@@ -388,8 +388,6 @@ def _replay(
 
 
 REPEAT_WINDOW = datetime.timedelta(days=7)
-# Sorts after every (moment, id) pair with the same moment.
-_AFTER_EVERY_ID = float("inf")
 
 
 def _mark_repeats(
@@ -404,14 +402,14 @@ def _mark_repeats(
     order created from ``since`` up to it (a report over all orders, unfiltered), so
     only those created after it are read."""
     resolved = [
-        f
+        (f, f.resolved_at)
         for f in orders.values()
         if f.resolved_at is not None and f.asset_id is not None and f.fault_category
     ]
     if not resolved:
         return
     # Nothing created before the earliest resolution can repeat any of them.
-    earliest = min(f.resolved_at for f in resolved if f.resolved_at is not None)
+    earliest = min(at for _f, at in resolved)
     later: list[tuple[int, int | None, datetime.datetime, str | None]] = []
     if loaded_until is not None:
         later = [
@@ -431,24 +429,23 @@ def _mark_repeats(
         .annotate(fault=KeyTextTransform("fault_category", "data"))
         .values_list("id", "asset_id", "created_at", "fault")
     )
-    # Per machine and fault, the later orders' creation times in order: each resolved
-    # order looks only at its own seven days (a busy machine has hundreds of orders
-    # in a report's nine weeks, and every one of them was compared with every other).
+    # Per machine and fault, the later orders in creation order: each resolved order
+    # looks only at its own seven days (a busy machine has hundreds of orders in a
+    # report's nine weeks, and every one of them was compared with every other).
     by_fault: dict[tuple[int | None, str], list[tuple[datetime.datetime, int]]] = {}
     for oid, asset_id, created, fault in later:
         by_fault.setdefault((asset_id, fault or ""), []).append((created, oid))
-    for found in by_fault.values():
+    times: dict[tuple[int | None, str], list[datetime.datetime]] = {}
+    for key, found in by_fault.items():
         found.sort()
-    for f in resolved:
-        assert f.resolved_at is not None
-        found = by_fault.get((f.asset_id, f.fault_category), [])
-        limit = f.resolved_at + REPEAT_WINDOW
-        # Created after the resolution, within the window: (resolved_at, limit].
-        first = bisect.bisect_right(found, (f.resolved_at, _AFTER_EVERY_ID))
-        f.repeated = any(
-            oid != f.id
-            for _created, oid in found[first : bisect.bisect_right(found, (limit, _AFTER_EVERY_ID))]
-        )
+        times[key] = [created for created, _oid in found]
+    for f, at in resolved:
+        key = (f.asset_id, f.fault_category)
+        found, moments = by_fault.get(key, []), times.get(key, [])
+        # Created after the resolution, within the window: (at, at + 7 days].
+        first = bisect.bisect_right(moments, at)
+        last = bisect.bisect_right(moments, at + REPEAT_WINDOW)
+        f.repeated = any(oid != f.id for _created, oid in found[first:last])
 
 
 def _engineers_in_scope(engineers: dict[int, Engineer], filters: ReportFilter) -> list[int]:
