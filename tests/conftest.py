@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.test.client import ClientHandler
 from django.utils import timezone, translation
 
 from gongdan.assets.models import Asset
 from gongdan.core.cache import clear_all
+from gongdan.core.handlers import TokenApiDispatch
 from gongdan.core.models import Region, Role, Skill, Team, User, UserSkill
 from gongdan.core.services import api_token_create
 from gongdan.workorders.models import WorkOrderType
@@ -120,11 +122,24 @@ def plant(db: None) -> Plant:
     return Plant()
 
 
+class _ServerHandler(TokenApiDispatch, ClientHandler):
+    """The test client's handler, dispatching as ``gongdan.wsgi.application`` does."""
+
+
+class ServerClient(Client):
+    """Django's test client through the server's own dispatch: a call with an API
+    token takes the short middleware chain it takes in production."""
+
+    def __init__(self, **defaults: Any) -> None:
+        super().__init__(**defaults)
+        self.handler = _ServerHandler(enforce_csrf_checks=False)
+
+
 class ApiClient:
     """A Bearer-token client for one user, speaking JSON."""
 
     def __init__(self, user: User | None) -> None:
-        self.client = Client()
+        self.client = ServerClient()
         self.headers: dict[str, str] = {}
         if user is not None:
             _, raw = api_token_create(user=user, name="test")

@@ -96,6 +96,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+# What a call to /api/ with a Bearer token goes through instead (core/handlers.py):
+# no session, CSRF, messages, frames or htmx for a client that has none of them.
+API_TOKEN_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
 
 ROOT_URLCONF = "gongdan.urls"
 WSGI_APPLICATION = "gongdan.wsgi.application"

@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongdan.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)
+
+from gongdan.core.handlers import GongdanWSGIHandler  # noqa: E402  (after setup)
+
+application = GongdanWSGIHandler()
