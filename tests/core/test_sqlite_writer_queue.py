@@ -3,6 +3,7 @@ and between processes, and never hold it past their transaction."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -122,3 +123,63 @@ def test_a_transaction_that_fails_releases_the_queue(sqlite_alias):
         connections[sqlite_alias].cursor().execute("INSERT INTO t VALUES (2)")
     rows = connections[sqlite_alias].cursor().execute("SELECT n FROM t").fetchall()
     assert rows == [(2,)]
+
+
+def test_a_writer_keeps_its_lock_file_open_between_transactions_and_lets_others_in(tmp_path):
+    path = str(tmp_path / "plant.sqlite3")
+    queue = WriterQueue(path)
+    queue.acquire(timeout=1)
+    fd = queue.fd
+    queue.release()
+    # Released but still open: another process takes the lock at once.
+    other = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os;"
+            f"fd = os.open({path + '-writer.lock'!r}, os.O_RDWR);"
+            "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); print('took it')",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert other.stdout.strip() == "took it", other.stderr
+    queue.acquire(timeout=1)
+    assert queue.fd == fd  # the same descriptor, locked again
+    queue.close()
+    assert queue.fd is None
+    with pytest.raises(OSError):
+        os.fstat(fd)
+
+
+@pytest.mark.django_db
+def test_closing_the_connection_closes_its_lock_file(sqlite_alias):
+    from django.db import connections, transaction
+
+    connection = connections[sqlite_alias]
+    with transaction.atomic(using=sqlite_alias):
+        connection.cursor().execute("INSERT INTO t VALUES (1)")
+    writer = connection._writer
+    assert writer is not None and writer.fd is not None
+    fd = writer.fd
+    connection.close()
+    assert connection._writer is None
+    with pytest.raises(OSError):
+        os.fstat(fd)
+
+
+@pytest.mark.django_db
+def test_statements_read_the_same_when_their_placeholders_are_remembered(sqlite_alias):
+    from django.db import connections
+
+    cursor = connections[sqlite_alias].cursor()
+    for n in (1, 2):  # the second time from the remembered rewrite
+        cursor.execute("INSERT INTO t VALUES (%s)", [n])
+        cursor.executemany("INSERT INTO t VALUES (%s)", [[n * 10], [n * 100]])
+        cursor.execute("SELECT '50%%', %s, COUNT(*) FROM t", [f"第{n}次"])
+        assert cursor.fetchone() == ("50%", f"第{n}次", 3 * n)
+    cursor.execute("SELECT %(a)s || %(b)s", {"a": "工", "b": "单"})
+    assert cursor.fetchone() == ("工单",)
+    cursor.execute("SELECT n FROM t ORDER BY n")
+    assert [n for (n,) in cursor.fetchall()] == [1, 2, 10, 20, 100, 200]

@@ -140,11 +140,13 @@ def work_order_create(
     late_number = _number_in_write_transaction()
     order.number = secrets.token_hex(16) if late_number else _take_number(now)
     try:
-        # Every row after the order's own — its created event and what planning asked
-        # for (SLA clock, routing record, ticket, outbox) — is built now, messages
-        # rendered and values adapted; the write transaction (on SQLite the
-        # database's one write lock) then holds only the statements.
+        # Every row — the order's own, its created event and what planning asked for
+        # (SLA clock, routing record, ticket, outbox) — is built now, values adapted;
+        # the write transaction (on SQLite the database's one write lock) then holds
+        # only the statements.
         with writes_deferred() as write_rows, events_batched():
+            # The order's own row first: the others point at it.
+            insert_row(order)
             event_record(
                 order=order,
                 kind=EventKind.CREATED,
@@ -168,8 +170,6 @@ def work_order_create(
             if late_number:
                 # The rows were built with a stand-in where the number goes.
                 fill = {order.number: _next_number(now)}
-                order.number = fill[order.number]
-            insert_row(order)
             write_rows(fill=fill)
             signals.work_order_created.send(sender=WorkOrder, order=order, actor=actor, at=now)
             if idempotency_key:
