@@ -37,11 +37,13 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.test.client import ClientHandler  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
 
 from bench import data, scenarios  # noqa: E402
 from bench.count import CREATE_BODY  # noqa: E402
+from gongdan.core.handlers import TokenApiDispatch  # noqa: E402
 from gongdan.core.models import User  # noqa: E402
 from gongdan.core.services import api_token_create  # noqa: E402
 
@@ -70,12 +72,19 @@ def summary(samples: list[float]) -> dict[str, float]:
 _tokens: dict[str, str] = {}
 
 
+class _ServerHandler(TokenApiDispatch, ClientHandler):
+    """The test client's handler dispatching as ``gongdan.wsgi`` does: a call with a
+    token takes the short middleware chain it takes on the server."""
+
+
 def api_client(username: str) -> Client:
     if username not in _tokens:
         _, _tokens[username] = api_token_create(
             user=User.objects.get(username=username), name="bench"
         )
-    return Client(headers={"Authorization": f"Bearer {_tokens[username]}"})
+    client = Client(headers={"Authorization": f"Bearer {_tokens[username]}"})
+    client.handler = _ServerHandler(enforce_csrf_checks=False)
+    return client
 
 
 def session_client(username: str | None) -> Client:
