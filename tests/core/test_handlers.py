@@ -5,15 +5,13 @@ the same; everything else takes the whole chain."""
 from __future__ import annotations
 
 import gzip
-import io
 import json
-import sys
 from typing import Any
 
 import pytest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from gongdan.core.services import api_token_create
 from gongdan.wsgi import application
@@ -23,21 +21,17 @@ def call(
     path: str, *, method: str = "GET", body: Any = None, **headers: str
 ) -> tuple[int, dict[str, str], bytes]:
     """One request through ``gongdan.wsgi.application``, as the web server makes it."""
-    raw = json.dumps(body).encode() if body is not None else b""
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "HTTP_HOST": "127.0.0.1:8000",
-        "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(raw)),
-        "wsgi.input": io.BytesIO(raw),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": sys.stderr,
-        **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()},
-    }
+    environ = (
+        RequestFactory()
+        .generic(
+            method,
+            path,
+            json.dumps(body) if body is not None else "",
+            content_type="application/json",
+            headers=headers,
+        )
+        .environ
+    )
     started: list[Any] = []
     # As Django's test client does: the test's transaction holds the connection, which
     # the server would close between requests.

@@ -149,8 +149,7 @@ def test_a_writer_keeps_its_lock_file_open_between_transactions_and_lets_others_
     assert queue.fd == fd  # the same descriptor, locked again
     queue.close()
     assert queue.fd is None
-    with pytest.raises(OSError):
-        os.fstat(fd)
+    _assert_closed(fd)
 
 
 @pytest.mark.django_db
@@ -165,6 +164,10 @@ def test_closing_the_connection_closes_its_lock_file(sqlite_alias):
     fd = writer.fd
     connection.close()
     assert connection._writer is None
+    _assert_closed(fd)
+
+
+def _assert_closed(fd: int) -> None:
     with pytest.raises(OSError):
         os.fstat(fd)
 
