@@ -247,9 +247,15 @@ def writes_deferred() -> Iterator[Callable[..., None]]:
     text})`` puts the text in its place in the text and JSON values of rows written
     with ``insert_rows``, and in their objects."""
     queue: list[Callable[[], object]] = []
-    previous = getattr(_deferred, "queue", None), getattr(_deferred, "batches", None)
+    flushes: list[Callable[[], object]] = []
+    previous = (
+        getattr(_deferred, "queue", None),
+        getattr(_deferred, "batches", None),
+        getattr(_deferred, "flushes", None),
+    )
     _deferred.queue = queue
     _deferred.batches = {}
+    _deferred.flushes = flushes
 
     def run(*, fill: dict[str, str] | None = None) -> None:
         _deferred.fill = fill
@@ -261,8 +267,12 @@ def writes_deferred() -> Iterator[Callable[..., None]]:
 
     try:
         yield run
+        # Batches are made once nothing more can join them, still before the
+        # transaction: what they write queues behind the rest.
+        for flush in flushes:
+            flush()
     finally:
-        _deferred.queue, _deferred.batches = previous
+        _deferred.queue, _deferred.batches, _deferred.flushes = previous
 
 
 def deferring() -> bool:
@@ -272,15 +282,19 @@ def deferring() -> bool:
 
 def deferred_batch(key: str, flush: Callable[[list[Any]], object]) -> list[Any]:
     """A list that belongs to the current ``writes_deferred`` block, made on the first
-    call for ``key``: what callers append to it is written by ``flush(items)``, once,
-    in the transaction (where the new order has its key). Only inside the block."""
+    call for ``key``: ``flush(items)`` runs once, when the block ends — before the
+    transaction, with writes still deferred, so the rows it builds with
+    ``insert_rows`` are adapted then and written in the transaction after the
+    block's others. A row that names the new order does it by a value known before
+    the transaction (its number, a stand-in filled in there), not by its key. Only
+    inside the block."""
     batches: dict[str, list[Any]] | None = getattr(_deferred, "batches", None)
     if batches is None:
         raise RuntimeError("deferred_batch is for use inside writes_deferred")
     if key not in batches:
         items: list[Any] = []
         batches[key] = items
-        deferred_write(lambda: flush(items))
+        _deferred.flushes.append(lambda: flush(items))
     return batches[key]
 
 

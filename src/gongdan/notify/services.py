@@ -185,7 +185,7 @@ class Asked(NamedTuple):
     recipient_id: int
     template: str
     context: dict[str, Any]
-    order: WorkOrder | None  # gets its key in the transaction, where the batch is written
+    order: WorkOrder | None  # named by its number in the batch
     channel: str | None
     urgent: bool
 
@@ -196,18 +196,34 @@ def _as_shown(context: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_batch(asked: list[Asked]) -> None:
+    # The order by its number: the batch is built before the order's row has a key
+    # (on SQLite the number is a stand-in here, filled in in the transaction).
     messages = [
         {
             "recipient": a.recipient_id,
             "template": a.template,
             "context": a.context,
-            "order": a.order.pk if a.order is not None else None,
+            "order_number": a.order.number if a.order is not None else None,
             "channel": a.channel,
             "urgent": a.urgent,
         }
         for a in asked
     ]
     insert_rows([MessageBatch(messages=messages)])
+
+
+def _order_of(message: dict[str, Any], orders: dict[Any, WorkOrder]) -> WorkOrder | None:
+    """The order a batched message is about: by number, or by key in a batch written
+    before messages named orders by number."""
+    if (number := message.get("order_number")) is not None:
+        return orders.get(number)
+    if (pk := message.get("order")) is not None:
+        return orders.get(pk)
+    return None
+
+
+def _names_an_order(message: dict[str, Any]) -> bool:
+    return message.get("order_number") is not None or message.get("order") is not None
 
 
 def message_batches_build(*, limit: int = 100, rounds: int = 10) -> int:
@@ -229,9 +245,14 @@ def message_batches_build(*, limit: int = 100, rounds: int = 10) -> int:
             )
             asked = [message for batch in batches for message in batch.messages]
             users = User.objects.in_bulk({m["recipient"] for m in asked})
-            orders = WorkOrder.objects.select_related("asset", "assignee").in_bulk(
-                {m["order"] for m in asked if m["order"] is not None}
-            )
+            named = WorkOrder.objects.select_related("asset", "assignee")
+            orders: dict[Any, WorkOrder] = {
+                **named.in_bulk({m["order"] for m in asked if m.get("order") is not None}),
+                **named.in_bulk(
+                    {m["order_number"] for m in asked if m.get("order_number") is not None},
+                    field_name="number",
+                ),
+            }
             done: list[int] = []
             for batch in batches:
                 try:
@@ -248,12 +269,12 @@ def message_batches_build(*, limit: int = 100, rounds: int = 10) -> int:
     return made
 
 
-def _build(batch: MessageBatch, users: dict[int, User], orders: dict[int, WorkOrder]) -> int:
+def _build(batch: MessageBatch, users: dict[int, User], orders: dict[Any, WorkOrder]) -> int:
     made = 0
     for message in batch.messages:
         recipient = users.get(message["recipient"])
-        order = orders.get(message["order"]) if message["order"] is not None else None
-        if recipient is None or (message["order"] is not None and order is None):
+        order = _order_of(message, orders)
+        if recipient is None or (_names_an_order(message) and order is None):
             log.warning("message for a deleted recipient or order dropped: %s", message)
             continue
         notify(
