@@ -186,3 +186,31 @@ def test_statements_read_the_same_when_their_placeholders_are_remembered(sqlite_
     assert cursor.fetchone() == ("工单",)
     cursor.execute("SELECT n FROM t ORDER BY n")
     assert [n for (n,) in cursor.fetchall()] == [1, 2, 10, 20, 100, 200]
+
+
+def test_a_forked_process_takes_the_lock_on_a_file_of_its_own(tmp_path):
+    # A flock belongs to the open file; a child that kept its parent's would share
+    # the parent's lock instead of queueing behind it.
+    path = str(tmp_path / "plant.sqlite3")
+    queue = WriterQueue(path)
+    queue.acquire(timeout=1)
+    queue.release()
+    held, done = os.pipe(), os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: take the lock with the inherited queue and hold it
+        try:
+            queue.acquire(timeout=5)
+            os.write(held[1], b"x")
+            os.read(done[0], 1)
+            queue.close()
+        finally:
+            os._exit(0)
+    try:
+        assert os.read(held[0], 1) == b"x"
+        with pytest.raises(OperationalError):
+            queue.acquire(timeout=0.2)  # the parent waits for its child like anyone
+    finally:
+        os.write(done[1], b"x")
+        os.waitpid(pid, 0)
+    queue.acquire(timeout=5)
+    queue.close()

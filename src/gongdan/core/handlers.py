@@ -2,12 +2,13 @@
 
 A call to ``/api/`` with ``Authorization: Bearer …`` (a machine, a script, an ERP)
 has no session, no CSRF cookie, no flash messages, no frames and no htmx: the
-browser's middleware would only load and save nothing for it, and on the
-create path that work was about a tenth of the request. Such a call goes through
-``settings.API_TOKEN_MIDDLEWARE`` only — the security headers, compression and the
-language — and the token alone decides who it is: a token that is not valid is
-refused, even if a session cookie came with it. Everything else (pages, and the
-browser's own API calls with its session) takes the whole ``MIDDLEWARE`` chain.
+browser's middleware would only load and save nothing for it, and on the create
+path that work was several per cent of the request. Such a call goes through
+``settings.API_TOKEN_MIDDLEWARE`` only — the security headers, compression, the
+language and the host check — and the token alone decides who it is: a token that
+is not valid is refused, even if a session cookie came with it. Everything else
+(pages, and the browser's own API calls with its session) takes the whole
+``MIDDLEWARE`` chain.
 
 The production WSGI application and the tests' client both dispatch this way
 (``TokenApiDispatch``), so the path a token call takes in the tests is the one it

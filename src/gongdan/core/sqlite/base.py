@@ -45,6 +45,7 @@ class WriterQueue:
         self.thread_held = False
         self.file_held = False
         self.fd: int | None = None
+        self.opened_by = 0  # the process that opened ``fd``
 
     def acquire(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -52,8 +53,14 @@ class WriterQueue:
             raise OperationalError("database is locked (waited for another writer)")
         self.thread_held = True
         try:
+            if self.fd is not None and self.opened_by != os.getpid():
+                # Inherited through a fork: a flock belongs to the open file, which the
+                # parent shares, so the child must open its own.
+                os.close(self.fd)
+                self.fd = None
             if self.fd is None:
                 self.fd = os.open(self.path + "-writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
+                self.opened_by = os.getpid()
             while True:
                 try:
                     fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
