@@ -226,3 +226,39 @@ def test_a_naive_time_is_left_to_the_field_as_the_orm_leaves_it(plant, new_order
     stored = WorkOrderEvent.objects.get(pk=fast.pk).created_at
     assert stored == WorkOrderEvent.objects.get(pk=by_orm.pk).created_at
     assert stored == timezone.make_aware(naive)
+
+
+def test_deferred_rows_that_point_at_a_new_row_wait_for_its_key_and_a_failure_undoes_all(plant):
+    """The rows a create writes go out together (on PostgreSQL in one round trip);
+    a row pointing at one written in the same run waits for that row's key, and a
+    statement that fails leaves nothing behind."""
+    from django.db import IntegrityError, transaction
+
+    from gongdan.core.inserts import writes_deferred
+
+    order = _unsaved_order(plant, "WO-2026-900003", "一起发出")
+    ticket = RoutingTicket(order=order)
+    with writes_deferred() as write_rows:
+        insert_row(order)  # first: the others point at it
+        events = [
+            WorkOrderEvent(order=order, kind=EventKind.CREATED, data={"n": n}) for n in (1, 2)
+        ]
+        insert_rows(events)
+        insert_rows([ticket])
+        insert_rows([Region(code="east-2", name="华东二区")])
+    with transaction.atomic():
+        write_rows()
+    assert order.pk and ticket.pk and all(e.pk for e in events)
+    assert list(order.events.order_by("id").values_list("data", flat=True)) == [{"n": 1}, {"n": 2}]
+    assert RoutingTicket.objects.get(pk=ticket.pk).order_id == order.pk
+
+    # The same again with a duplicate region last: nothing of the run is kept.
+    again = _unsaved_order(plant, "WO-2026-900004", "失败就全不留")
+    with writes_deferred() as write_rows:
+        insert_row(again)
+        insert_rows([WorkOrderEvent(order=again, kind=EventKind.CREATED)])
+        insert_rows([Region(code="east-2", name="重复")])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        write_rows()
+    assert not type(again).objects.filter(number="WO-2026-900004").exists()
+    assert WorkOrderEvent.objects.filter(data={"n": 1}).count() == 1

@@ -15,6 +15,7 @@ skipped.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import threading
@@ -229,6 +230,43 @@ def _placeholders(model: type[Model]) -> bool:
 _deferred = threading.local()
 
 
+@dataclass
+class _Insert:
+    """An INSERT waiting for the transaction: ``start`` sends it and returns what reads
+    its new keys back; ``waits`` says whether a row it points at has no key yet."""
+
+    connection: Any
+    start: Callable[[], Callable[[], None]]
+    waits: Callable[[], bool]
+
+    def __call__(self) -> None:
+        self.start()()
+
+
+def _send_together(inserts: list[_Insert]) -> None:
+    """Send a run of INSERTs, reading their keys back only when a later one needs a
+    key (the new order's, for the rows that point at it) and at the end. On
+    PostgreSQL they go out in pipeline mode, so the rows after the order's cost one
+    round trip instead of one each; SQLite runs each as it is sent either way."""
+    reads: list[Callable[[], None]] = []
+    connection = inserts[0].connection
+    pipeline = (
+        connection.connection.pipeline()
+        if connection.vendor == "postgresql"
+        and all(insert.connection is connection for insert in inserts)
+        else contextlib.nullcontext()
+    )
+    with pipeline:
+        for insert in inserts:
+            if reads and insert.waits():
+                for read in reads:
+                    read()
+                reads.clear()
+            reads.append(insert.start())
+        for read in reads:
+            read()
+
+
 @contextmanager
 def writes_deferred() -> Iterator[Callable[..., None]]:
     """Collect the INSERTs (and ``deferred_write`` calls) made inside the block instead
@@ -260,8 +298,17 @@ def writes_deferred() -> Iterator[Callable[..., None]]:
     def run(*, fill: dict[str, str] | None = None) -> None:
         _deferred.fill = fill
         try:
-            for write in queue:
-                write()
+            i = 0
+            while i < len(queue):
+                if not isinstance(queue[i], _Insert):
+                    queue[i]()
+                    i += 1
+                    continue
+                j = i
+                while j < len(queue) and isinstance(queue[j], _Insert):
+                    j += 1
+                _send_together(queue[i:j])  # type: ignore[arg-type]  # all _Insert
+                i = j
         finally:
             _deferred.fill = None
 
@@ -365,7 +412,8 @@ def insert_rows(objs: Sequence[Model]) -> None:
             else:
                 params.append(f.get_db_prep_save(value, connection))
 
-    def write() -> None:
+    def start() -> Callable[[], None]:
+        """Send the statement; the returned call reads the new keys back."""
         for i, obj, f, plain_key in late:
             related = f.get_cached_value(obj)
             if related is None or related.pk is None:
@@ -378,15 +426,37 @@ def insert_rows(objs: Sequence[Model]) -> None:
                 params[i] = f.get_db_prep_save(getattr(obj, f.attname), connection)
         if fill := getattr(_deferred, "fill", None):
             _fill_in(fill, batch, [c.field for c in columns], params, connection)
-        with connection.cursor() as cursor:
+        cursor = connection.cursor()
+        try:
             cursor.execute(sql, params)
-            keys = cursor.fetchall() if auto else [(obj.pk,) for obj in batch]
-        for obj, (pk,) in zip(batch, keys, strict=True):
-            obj.pk = pk
-            obj._state.adding = False
-            obj._state.db = alias
+        except BaseException:
+            cursor.close()
+            raise
 
-    deferred_write(write)
+        def finish() -> None:
+            try:
+                keys = cursor.fetchall() if auto else [(obj.pk,) for obj in batch]
+            finally:
+                cursor.close()
+            for obj, (pk,) in zip(batch, keys, strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = alias
+
+        return finish
+
+    def waits() -> bool:
+        """Whether a row this statement points at has no key yet."""
+        for _, obj, f, _ in late:
+            related = f.get_cached_value(obj)
+            if related is not None and related.pk is None:
+                return True
+        return False
+
+    if deferring():
+        deferred_write(_Insert(connection, start, waits))
+    else:
+        start()()
 
 
 def _fill_in(
