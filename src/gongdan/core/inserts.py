@@ -256,15 +256,21 @@ def _send_together(inserts: list[_Insert]) -> None:
         and all(insert.connection is connection for insert in inserts)
         else contextlib.nullcontext()
     )
-    with pipeline:
-        for insert in inserts:
-            if reads and insert.waits():
-                for read in reads:
-                    read()
-                reads.clear()
-            reads.append(insert.start())
+    try:
+        with pipeline:
+            for insert in inserts:
+                if reads and insert.waits():
+                    while reads:
+                        reads.pop(0)()
+                reads.append(insert.start())
+            while reads:
+                reads.pop(0)()
+    except BaseException:
+        # The transaction is going back: close what was sent and not read.
         for read in reads:
-            read()
+            with contextlib.suppress(Exception):
+                read()
+        raise
 
 
 @contextmanager
