@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import functools
+import itertools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -239,9 +240,6 @@ class _Insert:
     start: Callable[[], Callable[[], None]]
     waits: Callable[[], bool]
 
-    def __call__(self) -> None:
-        self.start()()
-
 
 def _send_together(inserts: list[_Insert]) -> None:
     """Send a run of INSERTs, reading their keys back only when a later one needs a
@@ -256,15 +254,18 @@ def _send_together(inserts: list[_Insert]) -> None:
         and all(insert.connection is connection for insert in inserts)
         else contextlib.nullcontext()
     )
+
+    def read_back() -> None:
+        while reads:
+            reads.pop(0)()
+
     try:
         with pipeline:
             for insert in inserts:
-                if reads and insert.waits():
-                    while reads:
-                        reads.pop(0)()
+                if insert.waits():
+                    read_back()
                 reads.append(insert.start())
-            while reads:
-                reads.pop(0)()
+            read_back()
     except BaseException:
         # The transaction is going back: close what was sent and not read.
         for read in reads:
@@ -290,7 +291,7 @@ def writes_deferred() -> Iterator[Callable[..., None]]:
     written into the rows as a stand-in while they are built; ``run(fill={stand_in:
     text})`` puts the text in its place in the text and JSON values of rows written
     with ``insert_rows``, and in their objects."""
-    queue: list[Callable[[], object]] = []
+    queue: list[Callable[[], object] | _Insert] = []
     flushes: list[Callable[[], object]] = []
     previous = (
         getattr(_deferred, "queue", None),
@@ -304,17 +305,13 @@ def writes_deferred() -> Iterator[Callable[..., None]]:
     def run(*, fill: dict[str, str] | None = None) -> None:
         _deferred.fill = fill
         try:
-            i = 0
-            while i < len(queue):
-                if not isinstance(queue[i], _Insert):
-                    queue[i]()
-                    i += 1
-                    continue
-                j = i
-                while j < len(queue) and isinstance(queue[j], _Insert):
-                    j += 1
-                _send_together(queue[i:j])  # type: ignore[arg-type]  # all _Insert
-                i = j
+            for sends, writes in itertools.groupby(queue, key=lambda w: isinstance(w, _Insert)):
+                if sends:
+                    _send_together([w for w in writes if isinstance(w, _Insert)])
+                else:
+                    for write in writes:
+                        assert not isinstance(write, _Insert)
+                        write()
         finally:
             _deferred.fill = None
 
@@ -353,7 +350,7 @@ def deferred_batch(key: str, flush: Callable[[list[Any]], object]) -> list[Any]:
 
 def deferred_write(write: Callable[[], object]) -> None:
     """Run ``write`` now, or inside the transaction when writes are deferred."""
-    queue: list[Callable[[], object]] | None = getattr(_deferred, "queue", None)
+    queue: list[Callable[[], object] | _Insert] | None = getattr(_deferred, "queue", None)
     if queue is None:
         write()
     else:
@@ -459,10 +456,11 @@ def insert_rows(objs: Sequence[Model]) -> None:
                 return True
         return False
 
-    if deferring():
-        deferred_write(_Insert(connection, start, waits))
-    else:
+    queue: list[Callable[[], object] | _Insert] | None = getattr(_deferred, "queue", None)
+    if queue is None:
         start()()
+    else:
+        queue.append(_Insert(connection, start, waits))
 
 
 def _fill_in(
