@@ -185,21 +185,3 @@ def test_without_rules_orders_wait_for_the_dispatcher(plant, api):
         .events.filter(kind=EventKind.ROUTING)
         .exists()
     )
-
-
-def test_open_load_is_weighted_by_priority_and_counted_up_to_the_cap(plant, new_order, monkeypatch):
-    from gongdan.routing import services
-
-    monkeypatch.setattr(services.loads, "LOAD_COUNT_CAP", 2)
-    for priority, assignee in [("red", plant.wang)] * 3 + [("blue", plant.wang),
-                                                           ("yellow", plant.li)]:  # fmt: skip
-        order = new_order(priority=priority)
-        WorkOrder.objects.filter(pk=order.pk).update(assignee=assignee, state_category="assigned")
-    closed = new_order(priority="red")
-    WorkOrder.objects.filter(pk=closed.pk).update(assignee=plant.li, state_category="closed")
-    # wang: three red orders counted as two (×3) and one blue (×1); li: one yellow (×2),
-    # the closed order not at all; zhang: nothing.
-    assert services._loads([plant.wang.pk, plant.li.pk, plant.zhang.pk]) == {
-        plant.wang.pk: 7,
-        plant.li.pk: 2,
-    }

@@ -166,6 +166,10 @@ def _aware_datetime(connection: Any) -> Callable[[Any], Any] | None:
         return None
     zone = connection.timezone
 
+    # A create stamps a dozen columns with the same few moments (its "now", the
+    # deadlines): each is converted once. Equal aware datetimes are the same instant
+    # and give the same text; a naive one raises, and is not kept.
+    @functools.lru_cache(maxsize=64)
     def as_text(value: datetime.datetime) -> str:
         if value.utcoffset() is None:
             raise _Naive

@@ -146,6 +146,29 @@ class RoutingTicket(models.Model):
         return str(self.order_id)
 
 
+class EngineerLoad(models.Model):
+    """How many open orders of one priority an engineer holds, kept by the database:
+    triggers on the orders table (migration 0003) count every order as it is written —
+    created, reassigned, reprioritised, moved in or out of an open state, deleted —
+    whatever writes it (the ORM, a bulk ``update()``, the admin, a script's SQL).
+    Routing reads an engineer's load in one indexed look-up instead of counting the
+    backlog. Nothing in Python writes it."""
+
+    user_id = models.BigIntegerField()
+    priority = models.CharField(max_length=10)
+    open_orders = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user_id", "priority"], name="engineer_load_key")
+        ]
+        verbose_name = _("人员负荷")
+        verbose_name_plural = _("人员负荷")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.priority} {self.open_orders}"
+
+
 class EngineerPosition(models.Model):
     """Where an engineer is based and was last seen, for the "nearest" strategy."""
 

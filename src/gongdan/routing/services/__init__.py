@@ -28,13 +28,12 @@ from .acceptance import (
 from .acting import route_order, route_plan
 from .candidates import Candidate, Roster, _roster, candidates_for
 from .decision import Decision, decide, order_facts, rules_for
-from .loads import LOAD_COUNT_CAP, LOAD_WEIGHT, _loads
+from .loads import LOAD_WEIGHT, _loads
 from .positions import FRESH_POSITION, engineer_position_update
 from .rules import routing_rule_delete, routing_rule_save, routing_rule_test
 
 __all__ = [
     "FRESH_POSITION",
-    "LOAD_COUNT_CAP",
     "LOAD_WEIGHT",
     "Candidate",
     "Decision",
