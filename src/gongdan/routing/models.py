@@ -152,21 +152,29 @@ class EngineerLoad(models.Model):
     created, reassigned, reprioritised, moved in or out of an open state, deleted —
     whatever writes it (the ORM, a bulk ``update()``, the admin, a script's SQL).
     Routing reads an engineer's load in one indexed look-up instead of counting the
-    backlog. Nothing in Python writes it."""
+    backlog. Nothing in Python writes it.
+
+    On PostgreSQL an engineer's count is spread over up to 16 rows (``shard``, from
+    the order's id), so that concurrent creates giving orders to the same engineer do
+    not queue on one row until each commits; a row alone may be negative, the sum of
+    an engineer's rows of a priority is the count. SQLite keeps one row (shard 0)."""
 
     user_id = models.BigIntegerField()
     priority = models.CharField(max_length=10)
+    shard = models.PositiveSmallIntegerField(default=0)
     open_orders = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user_id", "priority"], name="engineer_load_key")
+            models.UniqueConstraint(
+                fields=["user_id", "priority", "shard"], name="engineer_load_key"
+            )
         ]
         verbose_name = _("人员负荷")
         verbose_name_plural = _("人员负荷")
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.priority} {self.open_orders}"
+        return f"{self.user_id} {self.priority} {self.shard}: {self.open_orders}"
 
 
 class EngineerPosition(models.Model):

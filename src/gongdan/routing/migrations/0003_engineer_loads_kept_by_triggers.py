@@ -9,19 +9,25 @@ OPEN = "('new', 'assigned', 'in_progress', 'waiting')"
 ORDERS = "workorders_workorder"
 LOADS = "routing_engineerload"
 
-# +1 on the new row's (assignee, priority), -1 on the old row's; each applies only
-# where that row counts (assigned and open).
-ADD = (
-    f"INSERT INTO {LOADS} (user_id, priority, open_orders)"
-    " SELECT NEW.assignee_id, NEW.priority, 1"
-    f" WHERE NEW.assignee_id IS NOT NULL AND NEW.state_category IN {OPEN}"
-    f" ON CONFLICT (user_id, priority) DO UPDATE SET open_orders = {LOADS}.open_orders + 1"
-)
-TAKE = (
-    f"UPDATE {LOADS} SET open_orders = open_orders - 1"
-    " WHERE user_id = OLD.assignee_id AND priority = OLD.priority"
-    f" AND OLD.state_category IN {OPEN}"
-)
+# On PostgreSQL concurrent creates that pick the same engineer would queue on one
+# count row until each commits: each order's +1 and -1 go to one of SHARDS rows
+# chosen by the order's id, and a load is the sum of its rows. SQLite has one
+# writer at a time and uses row 0.
+SHARDS = 16
+
+
+def count(sign, row, shard):
+    """+1 or -1 on the (assignee, priority) of ``row`` (NEW or OLD), only where that
+    row counts (assigned and open); the count row is made on first use."""
+    return (
+        f"INSERT INTO {LOADS} (user_id, priority, shard, open_orders)"
+        f" SELECT {row}.assignee_id, {row}.priority, {shard}, {sign}1"
+        f" WHERE {row}.assignee_id IS NOT NULL AND {row}.state_category IN {OPEN}"
+        " ON CONFLICT (user_id, priority, shard)"
+        f" DO UPDATE SET open_orders = {LOADS}.open_orders {sign} 1"
+    )
+
+
 # An update counts only when it moves the order between (assignee, priority, open).
 MOVED = (
     "(OLD.assignee_id IS DISTINCT FROM NEW.assignee_id"
@@ -30,6 +36,8 @@ MOVED = (
 )
 COUNTS = f"NEW.assignee_id IS NOT NULL AND NEW.state_category IN {OPEN}"
 COUNTED = f"OLD.assignee_id IS NOT NULL AND OLD.state_category IN {OPEN}"
+ADD, TAKE = count("+", "NEW", "0"), count("-", "OLD", "0")
+PG_ADD, PG_TAKE = count("+", "NEW", f"NEW.id % {SHARDS}"), count("-", "OLD", f"OLD.id % {SHARDS}")
 
 SQLITE = [
     f"CREATE TRIGGER routing_load_insert AFTER INSERT ON {ORDERS} WHEN {COUNTS}"
@@ -42,8 +50,8 @@ SQLITE = [
 ]
 POSTGRESQL = [
     "CREATE FUNCTION routing_load_count() RETURNS trigger LANGUAGE plpgsql AS $$"
-    f" BEGIN IF TG_OP <> 'INSERT' THEN {TAKE}; END IF;"
-    f" IF TG_OP <> 'DELETE' THEN {ADD}; END IF; RETURN NULL; END $$",
+    f" BEGIN IF TG_OP <> 'INSERT' THEN {PG_TAKE}; END IF;"
+    f" IF TG_OP <> 'DELETE' THEN {PG_ADD}; END IF; RETURN NULL; END $$",
     f"CREATE TRIGGER routing_load_insert AFTER INSERT ON {ORDERS}"
     f" FOR EACH ROW WHEN ({COUNTS}) EXECUTE FUNCTION routing_load_count()",
     f"CREATE TRIGGER routing_load_delete AFTER DELETE ON {ORDERS}"
@@ -53,8 +61,8 @@ POSTGRESQL = [
     f" FOR EACH ROW WHEN {MOVED} EXECUTE FUNCTION routing_load_count()",
 ]
 BACKFILL = (
-    f"INSERT INTO {LOADS} (user_id, priority, open_orders)"
-    f" SELECT assignee_id, priority, COUNT(*) FROM {ORDERS}"
+    f"INSERT INTO {LOADS} (user_id, priority, shard, open_orders)"
+    f" SELECT assignee_id, priority, 0, COUNT(*) FROM {ORDERS}"
     f" WHERE assignee_id IS NOT NULL AND state_category IN {OPEN}"
     " GROUP BY assignee_id, priority"
 )
@@ -93,12 +101,13 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('user_id', models.BigIntegerField()),
                 ('priority', models.CharField(max_length=10)),
+                ('shard', models.PositiveSmallIntegerField(default=0)),
                 ('open_orders', models.IntegerField(default=0)),
             ],
             options={
                 'verbose_name': '人员负荷',
                 'verbose_name_plural': '人员负荷',
-                'constraints': [models.UniqueConstraint(fields=('user_id', 'priority'), name='engineer_load_key')],
+                'constraints': [models.UniqueConstraint(fields=('user_id', 'priority', 'shard'), name='engineer_load_key')],
             },
         ),
         migrations.RunPython(create_triggers, drop_triggers),

@@ -17,7 +17,8 @@ LOAD_WEIGHT = {Priority.RED: 3, Priority.YELLOW: 2, Priority.BLUE: 1}
 
 def _loads(user_ids: list[int]) -> dict[int, float]:
     """Each engineer's open orders, weighted by priority. It runs for every new order,
-    so it is one plain statement over the counts' unique index, whatever the backlog:
+    so it is one plain statement over the counts' unique index, whatever the backlog
+    (an engineer's rows of a priority summed: ``EngineerLoad``'s shards):
     the ids are integers written in as literals, so both engines keep its plan per
     roster (SQLite's statement cache, PostgreSQL's prepared statement) and nothing
     binds a hundred placeholders."""
@@ -25,7 +26,10 @@ def _loads(user_ids: list[int]) -> dict[int, float]:
         return {}
     table = connection.ops.quote_name(EngineerLoad._meta.db_table)
     ids = ", ".join(str(int(pk)) for pk in user_ids)
-    sql = f"SELECT user_id, priority, open_orders FROM {table} WHERE user_id IN ({ids})"
+    sql = (
+        f"SELECT user_id, priority, SUM(open_orders) FROM {table}"
+        f" WHERE user_id IN ({ids}) GROUP BY user_id, priority"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql)
         rows = cursor.fetchall()
