@@ -19,6 +19,7 @@ import contextlib
 import datetime
 import functools
 import itertools
+import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -116,6 +117,11 @@ def _adapted_as(
         if not stock:
             return (), None
         adapt, encoder = connection.ops.adapt_json_value, field.encoder
+        if type(connection.ops).adapt_json_value is BaseDatabaseOperations.adapt_json_value:
+            # The stock adapter is json.dumps(value, cls=encoder), which builds an
+            # encoder per value; one instance (it keeps no state between calls)
+            # gives the same text.
+            return (dict, list), (encoder or json.JSONEncoder)().encode
         return (dict, list), lambda value: adapt(value, encoder)
     if kind.get_db_prep_save is not Field.get_db_prep_save:
         return (), None

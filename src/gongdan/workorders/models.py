@@ -417,8 +417,9 @@ class WorkOrderEvent(models.Model):
     """Something that happened to an order. Append-only: the timeline, the audit
     trail and the single source of every metric."""
 
-    # Events are read per order (event_order_idx leads with it) or per kind over a
-    # period (event_kind_idx); every create writes three, so no other index.
+    # Events are read per order (event_order_idx leads with it) — the timeline, the
+    # SLA clock's replay, the reports' facts; every create writes three, so no other
+    # index (one on kind and time, read by nothing, cost a create three WAL pages).
     order = models.ForeignKey(
         WorkOrder, on_delete=models.CASCADE, related_name="events", db_index=False
     )
@@ -450,7 +451,6 @@ class WorkOrderEvent(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["order", "created_at"], name="event_order_idx"),
-            models.Index(fields=["kind", "created_at"], name="event_kind_idx"),
         ]
         verbose_name = _("工单事件")
         verbose_name_plural = _("工单事件")
