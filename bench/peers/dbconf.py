@@ -37,5 +37,5 @@ def database() -> dict[str, Any]:
         "HOST": os.environ.get("BENCH_PG_HOST", "127.0.0.1"),
         "PORT": os.environ.get("BENCH_PG_PORT", "5432"),
         "CONN_MAX_AGE": 60,
-        "OPTIONS": {"server_side_binding": True},
+        "OPTIONS": {"server_side_binding": True, "prepare_threshold": 5},
     }

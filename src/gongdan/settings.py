@@ -151,10 +151,18 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # concurrent requests see WAL and the busy timeout exactly as production.
     _db["TEST"] = {"NAME": str(DATA_DIR / "test-gongdan.sqlite3")}
 elif _db["ENGINE"].startswith("django.db.backends.postgresql"):
-    # Parameters bound on the server, so psycopg prepares the statements a
-    # connection repeats (a create's INSERTs, the board's queries) and PostgreSQL
-    # stops parsing and planning them on every request.
-    _db.setdefault("OPTIONS", {})["server_side_binding"] = True
+    # Parameters bound on the server, and the statements a connection repeats (a
+    # create's INSERTs, the board's queries) prepared after their fifth run, so that
+    # PostgreSQL stops parsing and planning them on every request. Django leaves
+    # preparing off (for connection poolers in transaction mode, which lose prepared
+    # statements between transactions); behind such a pooler set
+    # GONGDAN_PG_PREPARE_THRESHOLD=off.
+    _options = _db.setdefault("OPTIONS", {})
+    _options["server_side_binding"] = True
+    _prepare = env("PG_PREPARE_THRESHOLD", "5")
+    _options["prepare_threshold"] = (
+        None if _prepare.lower() in ("", "off", "none") else int(_prepare)
+    )
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -164,6 +164,36 @@ def test_deferred_rows_are_built_first_and_written_in_order_inside_the_transacti
     assert WorkOrderEvent.objects.get(pk=events[0].pk).data == {"n": 1}
 
 
+def test_a_row_whose_key_was_taken_beforehand_is_written_with_it_and_nobody_waits(plant):
+    """A create on PostgreSQL takes the order's key with its number: the order is written
+    with that key, and the rows pointing at it are sent without waiting for it."""
+    from django.db import transaction
+
+    from gongdan.core.inserts import _deferred, writes_deferred
+    from gongdan.workorders.models import WorkOrder
+
+    key = (WorkOrder.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1000
+    order = _unsaved_order(plant, "WO-2026-900002", "键先取好")
+    order.pk = key
+    with writes_deferred() as write_rows:
+        insert_row(order)
+        events = [WorkOrderEvent(order=order, kind=EventKind.CREATED)]
+        insert_rows(events)
+        queued = list(_deferred.queue)
+    assert not any(insert.waits() for insert in queued)
+    with transaction.atomic():
+        write_rows()
+    assert order.pk == key and not order._state.adding
+    assert WorkOrder.objects.get(pk=key).number == "WO-2026-900002"
+    assert WorkOrderEvent.objects.get(pk=events[0].pk).order_id == key
+    # A batch mixing rows with and without a key is refused.
+    other = _unsaved_order(plant, "WO-2026-900003", "没有键")
+    keyed = _unsaved_order(plant, "WO-2026-900004", "有键")
+    keyed.pk = key + 1
+    with pytest.raises(ValueError):
+        insert_rows([keyed, other])
+
+
 def test_a_deferred_row_whose_object_was_never_saved_fails_clearly(plant, new_order):
     from gongdan.core.inserts import writes_deferred
     from gongdan.workorders.models import WorkOrder

@@ -57,3 +57,34 @@ def test_scale_path_and_smtp_come_from_the_environment(tmp_path):
     assert (values["EMAIL_HOST"], values["EMAIL_PORT"]) == ("mail.example.test", "2525")
     assert "django_tasks_rq" in values["TASKS"]
     assert (values["TIME_ZONE"], values["LANGUAGE_CODE"]) == ("UTC", "en")
+
+
+def database_options(tmp_path: Path, **env: str) -> dict[str, object]:
+    code = (
+        "import json; from django.conf import settings as s; "
+        "print(json.dumps(s.DATABASES['default'].get('OPTIONS', {})))"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("GONGDAN_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "gongdan.settings",
+            "GONGDAN_DATA_DIR": str(tmp_path),
+            "GONGDAN_DATABASE_URL": "postgres://gongdan@db.example.test:5432/gongdan",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_postgresql_statements_are_prepared_unless_a_pooler_says_otherwise(tmp_path):
+    options = database_options(tmp_path)
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
+    behind_pooler = database_options(tmp_path, GONGDAN_PG_PREPARE_THRESHOLD="off")
+    assert behind_pooler["prepare_threshold"] is None
+    assert database_options(tmp_path, GONGDAN_PG_PREPARE_THRESHOLD="2")["prepare_threshold"] == 2

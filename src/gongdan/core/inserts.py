@@ -65,7 +65,7 @@ class Column:
 
 
 Statement = tuple[str, list[Column]]
-_statements: dict[tuple[type[Model], str, int], Statement] = {}
+_statements: dict[tuple[type[Model], str, int, bool], Statement] = {}
 _lock = threading.Lock()
 
 
@@ -190,15 +190,17 @@ def _as_is_if_aware(value: datetime.datetime) -> datetime.datetime:
     return value
 
 
-def _statement(model: type[Model], alias: str, rows: int) -> Statement:
-    key = (model, alias, rows)
+def _statement(model: type[Model], alias: str, rows: int, *, keyed: bool = False) -> Statement:
+    """The INSERT for ``rows`` rows; ``keyed``: rows whose automatic key was taken
+    beforehand, written with it and nothing read back."""
+    key = (model, alias, rows, keyed)
     cached = _statements.get(key)
     if cached is not None:
         return cached
     connection = connections[alias]
     opts = model._meta
     quote = connection.ops.quote_name
-    auto = _auto_key(model)
+    auto = _auto_key(model) and not keyed
     fields = [
         f
         for f in opts.concrete_fields
@@ -275,7 +277,9 @@ def _send_together(inserts: list[_Insert]) -> None:
                 if insert.waits():
                     read_back()
                 reads.append(insert.start())
-            read_back()
+        # Read after the pipeline's end: its closing sync fetches every result in the
+        # same round trip (read inside, they would take one more).
+        read_back()
     except BaseException:
         # The transaction is going back: close what was sent and not read.
         for read in reads:
@@ -388,13 +392,21 @@ def insert_rows(objs: Sequence[Model]) -> None:
 
         deferred_write(orm_write)
         return
-    sql, columns = _statement(model, alias, len(batch))
-    auto = _auto_key(model)
+    # Rows whose automatic key was taken beforehand (the new order's, on PostgreSQL)
+    # are written with it.
+    automatic = _auto_key(model)
+    keyed = automatic and batch[0].pk is not None
+    sql, columns = _statement(model, alias, len(batch), keyed=keyed)
+    auto = automatic and not keyed
     params: list[Any] = []
     # Foreign keys to an object not saved yet (the new order): filled in when written.
     late: list[tuple[int, Model, ForeignKey[Any, Any], bool]] = []
     for obj in batch:
-        if type(obj) is not model or not obj._state.adding or (auto and obj.pk is not None):
+        if (
+            type(obj) is not model
+            or not obj._state.adding
+            or (automatic and (obj.pk is not None) is not keyed)
+        ):
             raise ValueError("insert_rows takes new instances of one model")
         for column in columns:
             f = column.field

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -41,21 +42,25 @@ from .common import (
 # --- numbers -------------------------------------------------------------------
 
 
-def _next_number(now: datetime.datetime, *, wait_for_disk: bool = True) -> str:
+def _next_number(
+    now: datetime.datetime, *, wait_for_disk: bool = True, with_key: bool = False
+) -> tuple[str, int | None]:
     """WO-<year>-<6 digits>, from one UPDATE … RETURNING on the year's row. Inside a
     transaction the row stays locked until that commits: numbers without gaps, and
     every other create waits for that commit. ``wait_for_disk`` False (PostgreSQL,
     autocommit) commits the statement without waiting for the log to be flushed
     (set_config's "local" lasts for its own transaction; the session keeps its
-    setting)."""
+    setting). ``with_key`` (PostgreSQL): the same statement also takes the order's
+    primary key from its sequence, returned second (otherwise None)."""
     year = timezone.localtime(now).year
     table = OrderNumberSequence._meta.db_table
-    increment = f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last"
+    returning = f"last, nextval('{_key_sequence()}')" if with_key else "last"
+    increment = f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING {returning}"
     if not wait_for_disk:
         increment = (
             f"UPDATE {table} SET last = last + 1"
             " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async"
-            " WHERE year = %s RETURNING last"
+            f" WHERE year = %s RETURNING {returning}"
         )
     with connection.cursor() as cursor:
         cursor.execute(increment, [year])
@@ -66,7 +71,21 @@ def _next_number(now: datetime.datetime, *, wait_for_disk: bool = True) -> str:
             OrderNumberSequence.objects.get_or_create(year=year)
             cursor.execute(increment, [year])
             row = cursor.fetchone()
-    return f"WO-{year}-{row[0]:06d}"
+    return f"WO-{year}-{row[0]:06d}", (row[1] if with_key else None)
+
+
+@functools.cache
+def _key_sequence() -> str:
+    """The PostgreSQL sequence behind the orders' primary key, as a quoted name."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_serial_sequence(%s, %s)",
+            [WorkOrder._meta.db_table, WorkOrder._meta.pk.column],
+        )
+        (name,) = cursor.fetchone()
+    if not name or "'" in name:
+        raise RuntimeError(f"no plain sequence behind {WorkOrder._meta.db_table}'s key")
+    return str(name)
 
 
 # --- create --------------------------------------------------------------------
@@ -138,7 +157,12 @@ def work_order_create(
         sender=WorkOrder, order=order, actor=actor, at=now, writes=writes
     )
     late_number = _number_in_write_transaction()
-    order.number = secrets.token_hex(16) if late_number else _take_number(now)
+    if late_number:
+        order.number = secrets.token_hex(16)
+    else:
+        # On PostgreSQL the order's key comes with its number: every row then knows
+        # the key it points at, and all of them go to the server in one round trip.
+        order.number, order.pk = _take_number(now)
     try:
         # Every row — the order's own, its created event and what planning asked for
         # (SLA clock, routing record, ticket, outbox) — is built now, values adapted;
@@ -169,7 +193,7 @@ def work_order_create(
             fill = None
             if late_number:
                 # The rows were built with a stand-in where the number goes.
-                fill = {order.number: _next_number(now)}
+                fill = {order.number: _next_number(now)[0]}
             write_rows(fill=fill)
             signals.work_order_created.send(sender=WorkOrder, order=order, actor=actor, at=now)
             if idempotency_key:
@@ -196,9 +220,9 @@ def _number_in_write_transaction() -> bool:
     return connection.vendor == "sqlite" and not connection.in_atomic_block
 
 
-def _take_number(now: datetime.datetime) -> str:
+def _take_number(now: datetime.datetime) -> tuple[str, int | None]:
     """The new order's number, taken before its rows are built (PostgreSQL, or inside
-    a caller's transaction).
+    a caller's transaction), and on PostgreSQL its primary key with it.
 
     Inside a caller's transaction it is part of that transaction (and goes back with
     it). Otherwise (PostgreSQL) it is taken and committed on its own: the year's
@@ -209,9 +233,10 @@ def _take_number(now: datetime.datetime) -> str:
     Its commit need not wait for the disk: the order's commit, which follows, flushes
     the log up to and including it, and a crash before that loses only a number no
     order carries."""
+    with_key = connection.vendor == "postgresql"
     if connection.in_atomic_block:
-        return _next_number(now)
-    return _next_number(now, wait_for_disk=False)
+        return _next_number(now, with_key=with_key)
+    return _next_number(now, wait_for_disk=False, with_key=with_key)
 
 
 def _validate_new(
