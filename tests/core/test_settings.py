@@ -9,13 +9,10 @@ import sys
 from pathlib import Path
 
 
-def read_settings(tmp_path: Path, **env: str) -> dict[str, object]:
-    code = (
-        "import json; from django.conf import settings as s; "
-        "print(json.dumps({k: str(getattr(s, k, '')) for k in "
-        "['EMAIL_BACKEND', 'EMAIL_HOST', 'EMAIL_PORT', 'EMAIL_FILE_PATH', 'TIME_ZONE', "
-        "'LANGUAGE_CODE', 'TASKS', 'DEBUG']}))"
-    )
+def settings_json(tmp_path: Path, expression: str, **env: str) -> object:
+    """``expression`` (Python, over ``s``, the settings) as JSON, from a fresh process
+    whose only GONGDAN_ variables are the data dir and ``env``."""
+    code = f"import json; from django.conf import settings as s; print(json.dumps({expression}))"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("GONGDAN_")}
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -30,6 +27,16 @@ def read_settings(tmp_path: Path, **env: str) -> dict[str, object]:
         check=True,
     )
     return json.loads(result.stdout)
+
+
+def read_settings(tmp_path: Path, **env: str) -> dict[str, object]:
+    names = [
+        "EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_FILE_PATH", "TIME_ZONE",
+        "LANGUAGE_CODE", "TASKS", "DEBUG",
+    ]  # fmt: skip
+    values = settings_json(tmp_path, f"{{k: str(getattr(s, k, '')) for k in {names!r}}}", **env)
+    assert isinstance(values, dict)
+    return values
 
 
 def test_embedded_defaults(tmp_path):
@@ -60,25 +67,14 @@ def test_scale_path_and_smtp_come_from_the_environment(tmp_path):
 
 
 def database_options(tmp_path: Path, **env: str) -> dict[str, object]:
-    code = (
-        "import json; from django.conf import settings as s; "
-        "print(json.dumps(s.DATABASES['default'].get('OPTIONS', {})))"
+    options = settings_json(
+        tmp_path,
+        "s.DATABASES['default'].get('OPTIONS', {})",
+        GONGDAN_DATABASE_URL="postgres://gongdan@db.example.test:5432/gongdan",
+        **env,
     )
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("GONGDAN_")}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env={
-            **clean,
-            "DJANGO_SETTINGS_MODULE": "gongdan.settings",
-            "GONGDAN_DATA_DIR": str(tmp_path),
-            "GONGDAN_DATABASE_URL": "postgres://gongdan@db.example.test:5432/gongdan",
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(result.stdout)
+    assert isinstance(options, dict)
+    return options
 
 
 def test_postgresql_statements_are_prepared_unless_a_pooler_says_otherwise(tmp_path):

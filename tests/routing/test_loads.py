@@ -17,6 +17,14 @@ from gongdan.workorders.services import (
     work_order_update,
 )
 
+# What resolving a repair order asks for.
+FIXED = {
+    "fault_category": "electrical",
+    "fault_cause": "接触器烧毁",
+    "fix_action": "更换接触器",
+    "fix_result": "fixed",
+}
+
 
 def live() -> dict[tuple[int, str], int]:
     """Each (assignee, priority)'s open orders, counted from the orders themselves."""
@@ -55,16 +63,7 @@ def test_every_kind_of_write_keeps_the_counts_equal_to_a_live_count(plant, new_o
         )
         assert kept() == live() == {(plant.li.pk, "blue"): 1}
     work_order_transition(
-        order=order,
-        actor=plant.li,
-        action="resolve",
-        version=order.version,
-        data={
-            "fault_category": "electrical",
-            "fault_cause": "接触器烧毁",
-            "fix_action": "更换接触器",
-            "fix_result": "fixed",
-        },
+        order=order, actor=plant.li, action="resolve", version=order.version, data=FIXED
     )
     assert kept() == live() == {}
     # Writes that bypass the services: bulk update() and delete(), raw SQL.
