@@ -205,11 +205,13 @@ def test_a_deferred_row_whose_object_was_never_saved_fails_clearly(plant, new_or
         write_rows()
 
 
-def test_a_stand_in_built_into_deferred_rows_is_filled_in_the_transaction(plant):
+@pytest.mark.parametrize("named", [False, True], ids=["found-in-the-transaction", "named-first"])
+def test_a_stand_in_built_into_deferred_rows_is_filled_in_the_transaction(plant, named):
     """A new order's number taken inside its write transaction (SQLite), after the
     rows that quote it (messages, links) were built: the stand-in gives way to it in
     text and JSON columns, and in the objects the caller holds — on both engines (the
-    PostgreSQL driver takes JSON as objects, SQLite's as text)."""
+    PostgreSQL driver takes JSON as objects, SQLite's as text). Named beforehand (as a
+    create names it), it is looked for while the rows are built, not under the lock."""
     from django.db import transaction
 
     from gongdan.core.inserts import writes_deferred
@@ -224,9 +226,12 @@ def test_a_stand_in_built_into_deferred_rows_is_filled_in_the_transaction(plant)
         payload={"subject": f"新工单 {stand_in}", "links": [f"/orders/{stand_in}/"], "n": 1},
     )
     untouched = WorkOrderEvent(order=order, kind=EventKind.CREATED, data={"note": "无编号"})
-    with writes_deferred() as write_rows:
+    with writes_deferred([stand_in] if named else []) as write_rows:
         insert_rows([message])
         insert_rows([untouched])
+    if named:
+        with pytest.raises(ValueError, match="not told of"):
+            write_rows(fill={"another-stand-in": "WO-2026-900003"})
     with transaction.atomic():
         order.number = "WO-2026-900002"
         insert_row(order)

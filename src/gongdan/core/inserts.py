@@ -289,7 +289,7 @@ def _send_together(inserts: list[_Insert]) -> None:
 
 
 @contextmanager
-def writes_deferred() -> Iterator[Callable[..., None]]:
+def writes_deferred(stand_ins: Sequence[str] = ()) -> Iterator[Callable[..., None]]:
     """Collect the INSERTs (and ``deferred_write`` calls) made inside the block instead
     of running them; the callable it gives runs them, in order, inside the caller's
     transaction.
@@ -304,19 +304,25 @@ def writes_deferred() -> Iterator[Callable[..., None]]:
     A text known only inside the transaction (the new order's number, on SQLite) is
     written into the rows as a stand-in while they are built; ``run(fill={stand_in:
     text})`` puts the text in its place in the text and JSON values of rows written
-    with ``insert_rows``, and in their objects."""
+    with ``insert_rows``, and in their objects. Stand-ins named beforehand
+    (``stand_ins``) are looked for as each row is built, so that the transaction
+    only replaces them where they are; ``fill`` may then name no other."""
     queue: list[Callable[[], object] | _Insert] = []
     flushes: list[Callable[[], object]] = []
     previous = (
         getattr(_deferred, "queue", None),
         getattr(_deferred, "batches", None),
         getattr(_deferred, "flushes", None),
+        getattr(_deferred, "stand_ins", ()),
     )
     _deferred.queue = queue
     _deferred.batches = {}
     _deferred.flushes = flushes
+    _deferred.stand_ins = tuple(stand_ins)
 
     def run(*, fill: dict[str, str] | None = None) -> None:
+        if fill and stand_ins and not set(fill) <= set(stand_ins):
+            raise ValueError("fill names a stand-in the block was not told of")
         _deferred.fill = fill
         try:
             for sends, writes in itertools.groupby(queue, key=lambda w: isinstance(w, _Insert)):
@@ -336,7 +342,7 @@ def writes_deferred() -> Iterator[Callable[..., None]]:
         for flush in flushes:
             flush()
     finally:
-        _deferred.queue, _deferred.batches, _deferred.flushes = previous
+        (_deferred.queue, _deferred.batches, _deferred.flushes, _deferred.stand_ins) = previous
 
 
 def deferring() -> bool:
@@ -437,6 +443,10 @@ def insert_rows(objs: Sequence[Model]) -> None:
             else:
                 params.append(f.get_db_prep_save(value, connection))
 
+    # Where the stand-ins named beforehand are (None: look everywhere when filling).
+    stand_ins: tuple[str, ...] = getattr(_deferred, "stand_ins", ())
+    holding = _holding(stand_ins, params, [c.field for c in columns]) if stand_ins else None
+
     def start() -> Callable[[], None]:
         """Send the statement; the returned call reads the new keys back."""
         for i, obj, f, plain_key in late:
@@ -450,7 +460,7 @@ def insert_rows(objs: Sequence[Model]) -> None:
                 setattr(obj, f.name, related)
                 params[i] = f.get_db_prep_save(getattr(obj, f.attname), connection)
         if fill := getattr(_deferred, "fill", None):
-            _fill_in(fill, batch, [c.field for c in columns], params, connection)
+            _fill_in(fill, batch, [c.field for c in columns], params, connection, holding)
         cursor = connection.cursor()
         try:
             cursor.execute(sql, params)
@@ -485,19 +495,40 @@ def insert_rows(objs: Sequence[Model]) -> None:
         queue.append(_Insert(connection, start, waits))
 
 
+def _holding(
+    stand_ins: tuple[str, ...], params: list[Any], fields: list[Field[Any, Any]]
+) -> list[int]:
+    """The positions of ``params`` that may hold a stand-in: text that contains one,
+    and JSON the driver takes as an object (looked into when filling)."""
+    width = len(fields)
+    return [
+        i
+        for i, value in enumerate(params)
+        if (isinstance(value, str) and any(s in value for s in stand_ins))
+        or (
+            value is not None
+            and not isinstance(value, str)
+            and isinstance(fields[i % width], JSONField)
+        )
+    ]
+
+
 def _fill_in(
     fill: dict[str, str],
     batch: list[Model],
     fields: list[Field[Any, Any]],
     params: list[Any],
     connection: Any,
+    holding: list[int] | None = None,
 ) -> None:
     """Put each stand-in's text in its place — in values adapted to text (on SQLite,
     JSON too: a stand-in is plain ASCII letters and digits, which JSON keeps as they
     are) and in JSON the driver takes as objects (PostgreSQL), adapted again — and
-    give the objects the values their rows now hold."""
+    give the objects the values their rows now hold. ``holding``: the only positions
+    to look at (all when None)."""
     width = len(fields)
-    for i, value in enumerate(params):
+    for i in range(len(params)) if holding is None else holding:
+        value = params[i]
         obj, f = batch[i // width], fields[i % width]
         if isinstance(value, str):
             filled = _replaced(value, fill)

@@ -168,7 +168,8 @@ def work_order_create(
         # (SLA clock, routing record, ticket, outbox) — is built now, values adapted;
         # the write transaction (on SQLite the database's one write lock) then holds
         # only the statements.
-        with writes_deferred() as write_rows, events_batched():
+        stand_ins = [order.number] if late_number else []
+        with writes_deferred(stand_ins) as write_rows, events_batched():
             # The order's own row first: the others point at it.
             insert_row(order)
             event_record(
