@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, Field
 
+from gongdan.core.fields import RowKeyOneToOneField
 from gongdan.core.models import TimeStampedModel
 from gongdan.workorders.models import WorkOrder, WorkOrderType
 
@@ -127,7 +128,7 @@ class RoutingTicket(models.Model):
     """An order's routing bookkeeping: who declined, and when the current assignee
     must have accepted by (the ticker re-routes after that)."""
 
-    order = models.OneToOneField(
+    order = RowKeyOneToOneField(
         WorkOrder, on_delete=models.CASCADE, primary_key=True, related_name="routing_ticket"
     )
     rule = models.ForeignKey(

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, Field
 
+from gongdan.core.fields import RowKeyOneToOneField
 from gongdan.core.models import TimeStampedModel
 from gongdan.workorders.models import Priority, WorkOrder, WorkOrderType
 
@@ -205,7 +206,7 @@ class OrderClock(models.Model):
     keeps what is needed to recompute them on every state change.
     """
 
-    order = models.OneToOneField(
+    order = RowKeyOneToOneField(
         WorkOrder, on_delete=models.CASCADE, primary_key=True, related_name="sla_clock"
     )
     policy = models.ForeignKey(
