@@ -445,7 +445,8 @@ def insert_rows(objs: Sequence[Model]) -> None:
 
     # Where the stand-ins named beforehand are (None: look everywhere when filling).
     stand_ins: tuple[str, ...] = getattr(_deferred, "stand_ins", ())
-    holding = _holding(stand_ins, params, [c.field for c in columns]) if stand_ins else None
+    fields = [c.field for c in columns]
+    holding = _holding(stand_ins, params, fields) if stand_ins else None
 
     def start() -> Callable[[], None]:
         """Send the statement; the returned call reads the new keys back."""
@@ -460,7 +461,7 @@ def insert_rows(objs: Sequence[Model]) -> None:
                 setattr(obj, f.name, related)
                 params[i] = f.get_db_prep_save(getattr(obj, f.attname), connection)
         if fill := getattr(_deferred, "fill", None):
-            _fill_in(fill, batch, [c.field for c in columns], params, connection, holding)
+            _fill_in(fill, batch, fields, params, connection, holding)
         cursor = connection.cursor()
         try:
             cursor.execute(sql, params)
