@@ -117,8 +117,12 @@ class OrderFacts:
 
     def category_at(self, moment: datetime.datetime) -> str | None:
         """The state category at ``moment``; None before the order existed."""
+        timeline = self.timeline
+        if timeline and timeline[-1][0] <= moment:
+            # The common case in a report: the order's last change was before it.
+            return timeline[-1][1]
         current: str | None = None
-        for since, category in self.timeline:
+        for since, category in timeline:
             if since > moment:
                 break
             current = category
