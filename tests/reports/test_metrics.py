@@ -92,6 +92,36 @@ def test_business_time_follows_the_site_calendar_once_installed(history: History
         assert m.arrival_business.mean == pytest.approx(m.arrival_clock.mean)
 
 
+def test_a_reports_clock_measures_each_span_once_and_every_span_apart(
+    history: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One report measures an order's spans for its period and again for its week: the
+    clock works each span out once, and never answers one span with another's."""
+    three_hours = calendar.business_seconds(at(9, 9), at(9, 12))
+    two_hours = calendar.business_seconds(at(9, 9), at(9, 11))
+    worked: list[tuple[datetime.datetime, datetime.datetime]] = []
+    site = calendar._site_business_time
+
+    def counted() -> calendar.BusinessFn:
+        fn = site()
+        assert fn is not None  # the SLA app's calendar is installed
+
+        def between(a: datetime.datetime, b: datetime.datetime) -> object:
+            worked.append((a, b))
+            return fn(a, b)
+
+        return between
+
+    monkeypatch.setattr(calendar, "_site_business_time", counted)
+    measure = calendar.business_clock()
+    morning, noon = measure(at(9, 9), at(9, 12)), measure(at(9, 9), at(9, 11))
+    assert measure(at(9, 9), at(9, 12)) == morning
+    assert (morning, noon) == (three_hours, two_hours)
+    assert noon < morning
+    assert measure(at(9, 12), at(9, 9)) == 0.0
+    assert worked == [(at(9, 9), at(9, 12)), (at(9, 9), at(9, 11))]
+
+
 def test_first_time_fix_excludes_reopened_and_repeated_faults(history: History) -> None:
     r = build(history)
     # A: the same machine had a new electrical fault (E) within 7 days; B was reopened.
