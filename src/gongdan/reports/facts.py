@@ -24,7 +24,7 @@ from typing import Any
 from django.db.models import Case, JSONField, Q, QuerySet, When
 from django.db.models.fields.json import KeyTextTransform
 
-from gongdan.core.i18n import pick
+from gongdan.core.i18n import picker
 from gongdan.core.models import Role, User
 from gongdan.reports.calendar import Measure, business_clock
 from gongdan.workorders.models import (
@@ -268,13 +268,14 @@ def load_facts(
         "fault",
     )
     orders: dict[int, OrderFacts] = {}
+    choose = picker()
     for r in rows:
         orders[r[0]] = OrderFacts(
             id=r[0],
             number=r[1],
             title=r[2],
             type_id=r[3],
-            type_name=pick(r[4], r[5] or ""),
+            type_name=choose(r[4], r[5] or ""),
             priority=r[6],
             asset_id=r[7],
             asset_label=f"{r[8]} {r[9]}" if r[8] else "",

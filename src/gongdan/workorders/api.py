@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import ProtectedError
@@ -16,7 +17,7 @@ from pydantic import BaseModel
 from gongdan.assets.models import Asset
 from gongdan.assets.selectors import asset_named
 from gongdan.core.errors import Forbidden, NotFound, ValidationFailed
-from gongdan.core.i18n import pick
+from gongdan.core.i18n import picker
 from gongdan.core.models import User, request_user
 
 from . import permissions, selectors, services
@@ -290,13 +291,14 @@ def _person_ref(row: dict[str, Any], who: str) -> dict[str, str] | None:
     }
 
 
-def _list_row_out(row: dict[str, Any]) -> dict[str, Any]:
+def _list_row_out(row: dict[str, Any], choose: Callable[[str, str], str]) -> dict[str, Any]:
+    """``choose``: a ``picker()`` made once for the page."""
     out = {column: row[column] for column in _OWN_COLUMNS}
     out.update(
         type=row["type__key"],
-        type_name=pick(row["type__name_zh"], row["type__name_en"]),
+        type_name=choose(row["type__name_zh"], row["type__name_en"]),
         state=row["state__key"],
-        state_name=pick(row["state__name_zh"], row["state__name_en"]),
+        state_name=choose(row["state__name_zh"], row["state__name_en"]),
         asset=row["asset__code"],
         asset_name=row["asset__name"],
         team=row["team__code"],
@@ -470,11 +472,12 @@ def order_list(request: HttpRequest, filters: Query[ListQuery]) -> Any:
         limit=filters.page_size,
         fields=_LIST_COLUMNS,
     )
+    choose = picker()
     return {
         "count": qs.count(),
         "page": filters.page,
         "page_size": filters.page_size,
-        "results": [_list_row_out(row) for row in rows],
+        "results": [_list_row_out(row, choose) for row in rows],
     }
 
 
