@@ -234,10 +234,11 @@ def _take_number(now: datetime.datetime) -> tuple[str, int | None]:
     Its commit need not wait for the disk: the order's commit, which follows, flushes
     the log up to and including it, and a crash before that loses only a number no
     order carries."""
-    with_key = connection.vendor == "postgresql"
-    if connection.in_atomic_block:
-        return _next_number(now, with_key=with_key)
-    return _next_number(now, wait_for_disk=False, with_key=with_key)
+    return _next_number(
+        now,
+        wait_for_disk=connection.in_atomic_block,
+        with_key=connection.vendor == "postgresql",
+    )
 
 
 def _validate_new(
