@@ -702,9 +702,17 @@ def main() -> None:
         )
         sections.append(report(engine, create, lists))
     text = "\n".join(sections)
+    # The latest report, and every run's kept beside it: a run resets its engines'
+    # folders, so a table is not lost to the next run.
     (WORK / "report.md").write_text(text)
+    kept = WORK / "reports" / f"{time.strftime('%Y%m%d-%H%M%S')}-{args.db}.md"
+    kept.parent.mkdir(exist_ok=True)
+    kept.write_text(f"<!-- bench/run.py {' '.join(sys.argv[1:])} -->\n{text}")
     print("\n" + text)
-    log(f"(took {time.monotonic() - started:.0f} s; report in bench/.work/report.md)")
+    log(
+        f"(took {time.monotonic() - started:.0f} s; report in bench/.work/report.md,"
+        f" kept as bench/.work/reports/{kept.name})"
+    )
 
 
 if __name__ == "__main__":
