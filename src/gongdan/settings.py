@@ -6,11 +6,13 @@ Redis are the scale path and are switched on by configuration only.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -33,6 +35,21 @@ def env_rate(name: str, default: str) -> tuple[int, int]:
     """A rate limit written "count/seconds", e.g. "10/600": ten per ten minutes."""
     count, _slash, seconds = env(name, default).partition("/")
     return int(count), int(seconds)
+
+
+def env_networks(name: str, default: str) -> list[str]:
+    """Comma-separated IP addresses or networks ("10.0.0.0/8"), or "*" for any;
+    anything else stops the start with the entry named."""
+    entries = env_list(name, default)
+    for entry in (e for e in entries if e != "*"):
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"GONGDAN_{name}: {entry!r} is not an IP address or network"
+                " (e.g. 127.0.0.1, 10.0.0.0/8, or * for any)"
+            ) from None
+    return entries
 
 
 DATA_DIR = Path(env("DATA_DIR", "var")).resolve()
@@ -246,6 +263,11 @@ ENGINEER_SCOPE = env("ENGINEER_SCOPE", "team_or_region")
 # Public scan-to-report pages: reports per client address and per machine.
 PORTAL_RATE_PER_CLIENT = env_rate("PORTAL_RATE_PER_CLIENT", "10/600")
 PORTAL_RATE_PER_ASSET = env_rate("PORTAL_RATE_PER_ASSET", "5/600")
+# Reverse proxies in front of gongdan (nginx, Caddy), as addresses or networks, or
+# "*" for any: from them the client's own address is read from X-Forwarded-For (the
+# portal's limit counts phones, not the proxy) and gunicorn takes the scheme from
+# X-Forwarded-Proto. By default a proxy on this machine, as gunicorn's own default.
+FORWARDED_ALLOW_IPS = env_networks("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # The order type a scan report opens (else the first active type with a symptom field).
 PORTAL_ORDER_TYPE = env("PORTAL_ORDER_TYPE", "equipment_repair")
 # How long the rating link sent on resolve stays valid, in seconds (30 days).

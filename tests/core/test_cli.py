@@ -141,3 +141,12 @@ def test_serve_refuses_a_port_something_already_listens_on(tmp_path: Path):
         )
     assert result.returncode != 0
     assert f"127.0.0.1:{port} is already in use" in result.stderr
+
+
+def test_serve_trusts_the_same_proxies_for_the_scheme_as_for_the_address(settings):
+    from gongdan.core.management.commands.serve import web_command
+
+    settings.FORWARDED_ALLOW_IPS = ["127.0.0.1", "10.0.0.0/8"]
+    command = web_command("127.0.0.1:8000", 2)
+    assert command[command.index("--forwarded-allow-ips") + 1] == "127.0.0.1,10.0.0.0/8"
+    assert command[command.index("--bind") + 1] == "127.0.0.1:8000"

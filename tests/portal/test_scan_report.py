@@ -123,6 +123,23 @@ def test_one_machine_flooded_from_many_phones_is_limited(plant: Any, settings: A
     assert "这台设备刚刚已收到多次报修" in results[1].content.decode()
 
 
+def test_behind_a_reverse_proxy_each_phone_is_limited_on_its_own(plant: Any, settings: Any) -> None:
+    # nginx on the same machine: every request arrives from 127.0.0.1.
+    settings.PORTAL_RATE_PER_CLIENT = (1, 600)
+    settings.FORWARDED_ALLOW_IPS = ["127.0.0.1", "::1"]
+
+    def report(phone: str, code: str) -> int:
+        client = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=phone)
+        token = _token(client.get(f"/q/{code}"))
+        return client.post(f"/q/{code}", {"token": token, "symptom": "other"}).status_code
+
+    assert report("203.0.113.7", "IMM-001") == 201
+    assert report("203.0.113.7", "IMM-101") == 429  # that phone's limit
+    # Another phone behind the same proxy is not counted as the first one.
+    assert report("203.0.113.8", "IMM-101") == 201
+    assert WorkOrder.objects.count() == 2
+
+
 def test_unknown_code_gets_a_helpful_page(plant: Any) -> None:
     response = Client().get("/q/NOPE-404")
     page = response.content.decode()

@@ -13,13 +13,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from gongdan.assets.selectors import asset_by_code
+from gongdan.core.clients import client_address
 from gongdan.core.errors import ServiceError
 
 from . import ratelimit, selectors, services
-
-
-def client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", "unknown"))
 
 
 def _limits() -> tuple[tuple[int, int], tuple[int, int]]:

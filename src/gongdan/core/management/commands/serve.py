@@ -28,6 +28,27 @@ def static_is_stale() -> bool:
     return False
 
 
+def web_command(bind: str, workers: int) -> list[str]:
+    """gunicorn serving gongdan. The proxies trusted for the client's address
+    (``FORWARDED_ALLOW_IPS``) are the ones it takes the scheme from (https behind
+    nginx or Caddy)."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "gongdan.wsgi:application",
+        "--bind",
+        bind,
+        *gunicorn_options(workers),
+        "--forwarded-allow-ips",
+        ",".join(settings.FORWARDED_ALLOW_IPS),
+        "--graceful-timeout",
+        "5",
+        "--access-logfile",
+        "-",
+    ]
+
+
 class Command(BaseCommand):
     help = "Serve gongdan: web server, task worker and ticker. Ctrl-C stops all three."
 
@@ -67,19 +88,7 @@ class Command(BaseCommand):
                 (Path(settings.STATIC_ROOT) / ".collected").touch()
         bind = f"{options['host']}:{options['port']}"
         commands = {
-            "web": [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "gongdan.wsgi:application",
-                "--bind",
-                bind,
-                *gunicorn_options(options["workers"]),
-                "--graceful-timeout",
-                "5",
-                "--access-logfile",
-                "-",
-            ],
+            "web": web_command(bind, options["workers"]),
             "worker": [
                 *gongdan,
                 "rqworker",
