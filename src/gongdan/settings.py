@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import urllib.parse
 from pathlib import Path
 
 import dj_database_url
@@ -74,6 +75,27 @@ CSRF_TRUSTED_ORIGINS = env_list(
     "CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000"
 )
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def _public_site(url: str) -> tuple[str, str]:
+    """(host as ALLOWED_HOSTS writes it, origin) of the address people open."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"GONGDAN_PUBLIC_BASE_URL: {url!r} is not an http(s) address"
+            " (e.g. https://gongdan.example.cn)"
+        )
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return host, f"{parts.scheme}://{parts.netloc}"
+
+
+# The address QR labels and messages point at is served without more settings: its
+# host is allowed and its origin trusted for form posts (behind a proxy too).
+_public_host, _public_origin = _public_site(env("PUBLIC_BASE_URL", PUBLIC_BASE_URL))
+if _public_host not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(_public_host)
+if _public_origin not in CSRF_TRUSTED_ORIGINS:
+    CSRF_TRUSTED_ORIGINS.append(_public_origin)
 
 INSTALLED_APPS = [
     "gongdan.core.adminsite.GongdanAdminConfig",

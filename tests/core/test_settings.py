@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def settings_json(tmp_path: Path, expression: str, **env: str) -> object:
     """``expression`` (Python, over ``s``, the settings) as JSON, from a fresh process
@@ -84,3 +86,47 @@ def test_postgresql_statements_are_prepared_unless_a_pooler_says_otherwise(tmp_p
     behind_pooler = database_options(tmp_path, GONGDAN_PG_PREPARE_THRESHOLD="off")
     assert behind_pooler["prepare_threshold"] is None
     assert database_options(tmp_path, GONGDAN_PG_PREPARE_THRESHOLD="2")["prepare_threshold"] == 2
+
+
+def test_the_public_address_is_served_without_more_settings(tmp_path):
+    values = settings_json(
+        tmp_path,
+        "[s.ALLOWED_HOSTS, s.CSRF_TRUSTED_ORIGINS]",
+        GONGDAN_PUBLIC_BASE_URL="https://gongdan.plant.example:8443/",
+    )
+    assert isinstance(values, list)
+    hosts, origins = values
+    assert "gongdan.plant.example" in hosts and "127.0.0.1" in hosts
+    assert "https://gongdan.plant.example:8443" in origins
+    assert "http://127.0.0.1:8000" in origins
+
+
+def test_a_public_address_on_an_ipv6_literal_is_allowed_as_django_writes_it(tmp_path):
+    values = settings_json(
+        tmp_path,
+        "s.ALLOWED_HOSTS",
+        GONGDAN_PUBLIC_BASE_URL="http://[2001:db8::7]:8000",
+        GONGDAN_ALLOWED_HOSTS="localhost",
+    )
+    assert values == ["localhost", "[2001:db8::7]"]
+
+
+@pytest.mark.parametrize(
+    "url", ["gongdan.plant.example", "ftp://gongdan.plant.example", "https://"]
+)
+def test_a_public_address_that_is_no_web_address_stops_the_start(tmp_path, url):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("GONGDAN_")}
+    started = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings as s; s.ALLOWED_HOSTS"],
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "gongdan.settings",
+            "GONGDAN_DATA_DIR": str(tmp_path),
+            "GONGDAN_PUBLIC_BASE_URL": url,
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert started.returncode != 0
+    assert "ImproperlyConfigured" in started.stderr
+    assert f"GONGDAN_PUBLIC_BASE_URL: {url!r}" in started.stderr
