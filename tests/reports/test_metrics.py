@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 
 import pytest
 
 from gongdan.reports import calendar
+from gongdan.reports import facts as facts_module
 from gongdan.reports.facts import ReportFilter
 from gongdan.reports.selectors import Period, health, report_build, report_orders
+from gongdan.workorders.models import EventKind
 from gongdan.workorders.services import work_order_create, work_order_transition
 from tests.reports.conftest import FIX, History, at, create, step
 
@@ -301,3 +304,41 @@ def test_a_fix_counts_as_repeated_up_to_exactly_seven_days_on_for_the_same_fault
         assert titles(r, "not_ftf") == ["K", "X"]
     r = report_build(user=plant.manager, period=WEEK, now=NOW)
     assert titles(r, "not_ftf") == ["K", "X"]
+
+
+def _facts() -> facts_module.OrderFacts:
+    created = at(9, 9)
+    return facts_module.OrderFacts(
+        id=1, number="WO-2026-000001", title="t", type_id=1, type_name="t",
+        priority="red", asset_id=None, asset_label="", customer="", team_id=None,
+        team_name="", created_at=created, entered_by_id=None, resolution_due_at=None,
+        fault_category="", assignee_id=7, category="assigned",
+        timeline=[(created, "assigned")],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", [k for k in EventKind if k not in facts_module.REPLAYED], ids=str)
+def test_an_event_of_a_kind_the_report_does_not_read_changes_none_of_its_facts(kind) -> None:
+    """The report loads only the kinds its replay acts on; any other kind — the
+    routing record, SLA steps, messages, edits, attachments — must leave an order's
+    facts as they are, whatever it carries, or its figures would depend on it."""
+    order = _facts()
+    before = copy.deepcopy(order)
+    facts_module._replay(
+        order, kind, "arrive", 7, at(9, 12), "done",
+        {"stars": 5, "recommend": 10, "after": {"assignee": "wang"}},
+        {(1, "done"): "resolved"}, {(1, "arrive"): (True, True)}, {"wang": 7},
+    )  # fmt: skip
+    assert order == before
+
+
+@pytest.mark.parametrize("kind", facts_module.REPLAYED, ids=str)
+def test_every_kind_the_report_reads_can_change_an_orders_facts(kind) -> None:
+    order = _facts()
+    before = copy.deepcopy(order)
+    facts_module._replay(
+        order, kind, "arrive", 7, at(9, 12), "done",
+        {"stars": 5, "recommend": 10, "after": {"assignee": "li"}},
+        {(1, "done"): "resolved"}, {(1, "arrive"): (False, False)}, {"li": 8},
+    )  # fmt: skip
+    assert order != before

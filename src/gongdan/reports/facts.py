@@ -311,14 +311,15 @@ def load_facts(
         )
     }
     by_username = {e.username: e.id for e in engineers.values()}
-    # Only an assignment's and a rating's data is replayed: the rest (the created
-    # order's fields, the routing record — about a kilobyte each) is not read, nor
-    # decoded, for every event of the window.
+    # Only the kinds the replay acts on are read (not the routing record, SLA steps,
+    # messages, edits or attachments, which leave the facts as they are), and of
+    # those only an assignment's and a rating's data: the rest (the created order's
+    # fields) is not decoded for every event of the window.
     replayed_data = Case(
         When(kind__in=REPLAYED_DATA, then="data"), default=None, output_field=JSONField()
     )
     events = (
-        WorkOrderEvent.objects.filter(order_id__in=scope.values("id"))
+        WorkOrderEvent.objects.filter(order_id__in=scope.values("id"), kind__in=REPLAYED)
         .order_by("order_id", "created_at", "id")
         .annotate(replayed_data=replayed_data)
         .values_list(
@@ -339,7 +340,15 @@ def load_facts(
     )
 
 
-# The events whose data ``_replay`` reads.
+# The events ``_replay`` acts on (any other kind leaves an order's facts as they
+# are), and those whose data it reads.
+REPLAYED = (
+    EventKind.CREATED,
+    EventKind.TRANSITION,
+    EventKind.ASSIGNED,
+    EventKind.COMMENT,
+    EventKind.RATING,
+)
 REPLAYED_DATA = (EventKind.ASSIGNED, EventKind.RATING)
 
 
