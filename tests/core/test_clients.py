@@ -3,15 +3,14 @@ anyone else's X-Forwarded-For."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.test import RequestFactory
 
 from gongdan.core.clients import client_address
+from tests.core.test_settings import start_with
 
 
 def _address(remote: str, forwarded: str | None = None) -> str:
@@ -63,19 +62,8 @@ def test_a_star_trusts_every_peer_up_to_the_first_address_written(settings):
 
 
 def _start(tmp_path: Path, value: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("GONGDAN_")}
     code = "from django.conf import settings as s; print(s.FORWARDED_ALLOW_IPS)"
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        env={
-            **clean,
-            "DJANGO_SETTINGS_MODULE": "gongdan.settings",
-            "GONGDAN_DATA_DIR": str(tmp_path),
-            "GONGDAN_FORWARDED_ALLOW_IPS": value,
-        },
-        capture_output=True,
-        text=True,
-    )
+    return start_with(tmp_path, code, GONGDAN_FORWARDED_ALLOW_IPS=value)
 
 
 def test_the_trusted_proxies_come_from_the_environment(tmp_path):

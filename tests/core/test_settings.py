@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 
 
-def settings_json(tmp_path: Path, expression: str, **env: str) -> object:
-    """``expression`` (Python, over ``s``, the settings) as JSON, from a fresh process
-    whose only GONGDAN_ variables are the data dir and ``env``."""
-    code = f"import json; from django.conf import settings as s; print(json.dumps({expression}))"
+def start_with(tmp_path: Path, code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh process with gongdan's settings, whose only GONGDAN_
+    variables are the data dir and ``env``."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("GONGDAN_")}
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", code],
         env={
             **clean,
@@ -26,8 +25,15 @@ def settings_json(tmp_path: Path, expression: str, **env: str) -> object:
         },
         capture_output=True,
         text=True,
-        check=True,
     )
+
+
+def settings_json(tmp_path: Path, expression: str, **env: str) -> object:
+    """``expression`` (Python, over ``s``, the settings) as JSON, from a fresh process
+    (``start_with``)."""
+    code = f"import json; from django.conf import settings as s; print(json.dumps({expression}))"
+    result = start_with(tmp_path, code, **env)
+    assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
@@ -115,17 +121,10 @@ def test_a_public_address_on_an_ipv6_literal_is_allowed_as_django_writes_it(tmp_
     "url", ["gongdan.plant.example", "ftp://gongdan.plant.example", "https://"]
 )
 def test_a_public_address_that_is_no_web_address_stops_the_start(tmp_path, url):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("GONGDAN_")}
-    started = subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings as s; s.ALLOWED_HOSTS"],
-        env={
-            **clean,
-            "DJANGO_SETTINGS_MODULE": "gongdan.settings",
-            "GONGDAN_DATA_DIR": str(tmp_path),
-            "GONGDAN_PUBLIC_BASE_URL": url,
-        },
-        capture_output=True,
-        text=True,
+    started = start_with(
+        tmp_path,
+        "from django.conf import settings as s; s.ALLOWED_HOSTS",
+        GONGDAN_PUBLIC_BASE_URL=url,
     )
     assert started.returncode != 0
     assert "ImproperlyConfigured" in started.stderr

@@ -317,28 +317,30 @@ def _facts() -> facts_module.OrderFacts:
     )  # fmt: skip
 
 
+def _replayed(kind: str, assignee: str, accepts: bool) -> tuple[object, object]:
+    """An assigned order's facts before and after one event of ``kind`` that would
+    resolve it, by its engineer arriving (the transition assigns and clears when
+    ``accepts``), carrying a rating's and an assignment's (to ``assignee``) data."""
+    order = _facts()
+    before = copy.deepcopy(order)
+    facts_module._replay(
+        order, kind, "arrive", 7, at(9, 12), "done",
+        {"stars": 5, "recommend": 10, "after": {"assignee": assignee}},
+        {(1, "done"): "resolved"}, {(1, "arrive"): (accepts, accepts)}, {"wang": 7, "li": 8},
+    )  # fmt: skip
+    return before, order
+
+
 @pytest.mark.parametrize("kind", [k for k in EventKind if k not in facts_module.REPLAYED], ids=str)
 def test_an_event_of_a_kind_the_report_does_not_read_changes_none_of_its_facts(kind) -> None:
     """The report loads only the kinds its replay acts on; any other kind — the
     routing record, SLA steps, messages, edits, attachments — must leave an order's
     facts as they are, whatever it carries, or its figures would depend on it."""
-    order = _facts()
-    before = copy.deepcopy(order)
-    facts_module._replay(
-        order, kind, "arrive", 7, at(9, 12), "done",
-        {"stars": 5, "recommend": 10, "after": {"assignee": "wang"}},
-        {(1, "done"): "resolved"}, {(1, "arrive"): (True, True)}, {"wang": 7},
-    )  # fmt: skip
-    assert order == before
+    before, after = _replayed(kind, "wang", accepts=True)
+    assert after == before
 
 
 @pytest.mark.parametrize("kind", facts_module.REPLAYED, ids=str)
 def test_every_kind_the_report_reads_can_change_an_orders_facts(kind) -> None:
-    order = _facts()
-    before = copy.deepcopy(order)
-    facts_module._replay(
-        order, kind, "arrive", 7, at(9, 12), "done",
-        {"stars": 5, "recommend": 10, "after": {"assignee": "li"}},
-        {(1, "done"): "resolved"}, {(1, "arrive"): (False, False)}, {"li": 8},
-    )  # fmt: skip
-    assert order != before
+    before, after = _replayed(kind, "li", accepts=False)
+    assert after != before
