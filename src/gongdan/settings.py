@@ -74,7 +74,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver"
 CSRF_TRUSTED_ORIGINS = env_list(
     "CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000"
 )
-PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Left empty (a blank line in an environment file) it is the default.
+_public_base_url = env("PUBLIC_BASE_URL").strip() or "http://127.0.0.1:8000"
+PUBLIC_BASE_URL = _public_base_url.rstrip("/")
 
 
 def _public_site(url: str) -> tuple[str, str]:
@@ -91,7 +93,7 @@ def _public_site(url: str) -> tuple[str, str]:
 
 # The address QR labels and messages point at is served without more settings: its
 # host is allowed and its origin trusted for form posts (behind a proxy too).
-_public_host, _public_origin = _public_site(env("PUBLIC_BASE_URL", PUBLIC_BASE_URL))
+_public_host, _public_origin = _public_site(_public_base_url)
 if _public_host not in ALLOWED_HOSTS:
     ALLOWED_HOSTS.append(_public_host)
 if _public_origin not in CSRF_TRUSTED_ORIGINS:

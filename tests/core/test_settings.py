@@ -107,6 +107,11 @@ def test_the_public_address_is_served_without_more_settings(tmp_path):
     assert "http://127.0.0.1:8000" in origins
 
 
+def test_a_public_address_left_empty_is_the_default(tmp_path):
+    values = settings_json(tmp_path, "s.PUBLIC_BASE_URL", GONGDAN_PUBLIC_BASE_URL=" ")
+    assert values == "http://127.0.0.1:8000"
+
+
 def test_a_public_address_on_an_ipv6_literal_is_allowed_as_django_writes_it(tmp_path):
     values = settings_json(
         tmp_path,
