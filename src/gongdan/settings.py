@@ -192,7 +192,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # concurrent requests see WAL and the busy timeout exactly as production.
     _db["TEST"] = {"NAME": str(DATA_DIR / "test-gongdan.sqlite3")}
 elif _db["ENGINE"].startswith("django.db.backends.postgresql"):
-    # Timestamps read by psycopg's compiled loader (gongdan/core/postgresql/base.py).
+    # Timestamps read by fromisoformat instead of psycopg's pure-Python parser
+    # (gongdan/core/postgresql/base.py).
     _db["ENGINE"] = "gongdan.core.postgresql"
     # Parameters bound on the server, and the statements a connection repeats (a
     # create's INSERTs, the board's queries) prepared after their fifth run, so that
